@@ -1,0 +1,609 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "confnode/basic/cleanup.h"
+
+typedef enum OptionType {
+        OPT_STRING,
+        OPT_PATH,
+        OPT_LOG_LEVEL,
+        OPT_TEE,
+        OPT_HANDLE,
+        OPT_AK_ALG,
+        OPT_PCRS,
+        OPT_URLS,
+} OptionType;
+
+typedef struct Option {
+        const char *section;
+        const char *key;
+        OptionType type;
+        size_t offset;
+        const char *def;      /* default as text, NULL = unset */
+        bool required;
+        const char *values;   /* allowed values, for the docs */
+        const char *description;
+} Option;
+
+#define OFF(f) offsetof(Config, f)
+
+/* The one table of options. README.md carries the output of
+ * `confnode check-config --options`; a test keeps the two equal. */
+static const Option options[] = {
+        { "agent", "log_level", OPT_LOG_LEVEL, OFF(log_level), "info", false,
+          "`debug`, `info`, `notice`, `warning`, `err`",
+          "Most verbose level logged (`--verbose` forces `debug`)." },
+        { "agent", "tee", OPT_TEE, OFF(tee), "auto", false, "`auto`, `none`",
+          "Which TEE to collect a report from. `auto` detects; `none` collects only vTPM evidence." },
+        { "agent", "eventlog", OPT_PATH, OFF(eventlog_path),
+          "/sys/kernel/security/tpm0/binary_bios_measurements", false, "absolute path",
+          "TCG measured-boot event log (crypto-agile) sent with the quote." },
+        { "tpm", "tcti", OPT_STRING, OFF(tcti), "device:/dev/tpmrm0", false,
+          "tpm2-tss TCTI string", "How to reach the TPM (`--tcti` overrides), e.g. `swtpm:host=127.0.0.1,port=2321`." },
+        { "tpm", "ak_handle", OPT_HANDLE, OFF(ak_handle), NULL, false,
+          "`0x81000000`-`0x81FFFFFF`",
+          "Persistent handle of the attestation key; created there on first use. Unset: a transient AK per run." },
+        { "tpm", "ak_algorithm", OPT_AK_ALG, OFF(ak_algorithm), "rsa2048", false, "`rsa2048`, `ecc-p256`",
+          "Attestation key type (RSASSA-SHA256 or ECDSA-SHA256), created in the endorsement hierarchy." },
+        { "tpm", "pcrs", OPT_PCRS, OFF(pcrs), "sha256:0-9,11-14", false, "`BANK:LIST[+BANK:LIST]`",
+          "PCRs to quote, e.g. `sha256:0-7,9` or `sha1:0-7+sha256:0-7`." },
+        { "verifier", "url", OPT_URLS, OFF(verifier_urls), NULL, true, "`https://` URLs, space separated",
+          "Verifier (KBS) endpoints, tried in turn." },
+};
+
+#undef OFF
+
+static const char *const log_levels[] = {
+        [LOG_DEBUG] = "debug", [LOG_INFO] = "info", [LOG_NOTICE] = "notice",
+        [LOG_WARNING] = "warning", [LOG_ERR] = "err",
+};
+
+static const char *const ak_algs[_AK_ALG_MAX] = {
+        [AK_ALG_RSA2048] = "rsa2048",
+        [AK_ALG_ECC_P256] = "ecc-p256",
+};
+
+const char *ak_algorithm_to_string(AkAlgorithm a) {
+        if (a < 0 || a >= _AK_ALG_MAX)
+                return NULL;
+        return ak_algs[a];
+}
+
+static size_t option_index(const Option *o) {
+        return (size_t)(o - options);
+}
+
+static const Option *option_find(const char *section, const char *key) {
+        for (size_t i = 0; i < ELEMENTSOF(options); i++)
+                if (strcmp(options[i].section, section) == 0 && strcmp(options[i].key, key) == 0)
+                        return &options[i];
+        return NULL;
+}
+
+static bool section_known(const char *section) {
+        for (size_t i = 0; i < ELEMENTSOF(options); i++)
+                if (strcmp(options[i].section, section) == 0)
+                        return true;
+        return false;
+}
+
+static void strv_free(char **v) {
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+static int add_problem(ConfigLoad *l, const char *file, unsigned line, const char *key,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static int add_problem(ConfigLoad *l, const char *file, unsigned line, const char *key,
+                       const char *fmt, ...) {
+        ConfigProblem *n;
+        va_list ap;
+        char *what;
+
+        va_start(ap, fmt);
+        if (vasprintf(&what, fmt, ap) < 0) {
+                va_end(ap);
+                return -ENOMEM;
+        }
+        va_end(ap);
+        n = realloc(l->problems, (l->n_problems + 1) * sizeof(*n));
+        if (!n) {
+                free(what);
+                return -ENOMEM;
+        }
+        l->problems = n;
+        n[l->n_problems++] = (ConfigProblem){
+                .file = file ? strdup(file) : NULL,
+                .line = line,
+                .key = key ? strdup(key) : NULL,
+                .what = what,
+        };
+        return 0;
+}
+
+/* Parses value for option o into the config. On a bad value, writes a
+ * sentence into err and returns -EINVAL; the config is left unchanged. */
+static int option_apply(const Option *o, Config *c, const char *value, char *err, size_t err_size) {
+        void *field = (uint8_t *) c + o->offset;
+
+        switch (o->type) {
+        case OPT_STRING:
+        case OPT_PATH:
+        case OPT_TEE: {
+                char *s;
+
+                if (!*value) {
+                        snprintf(err, err_size, "empty value");
+                        return -EINVAL;
+                }
+                if (o->type == OPT_PATH && value[0] != '/') {
+                        snprintf(err, err_size, "'%s' is not an absolute path", value);
+                        return -EINVAL;
+                }
+                if (o->type == OPT_TEE && strcmp(value, "auto") != 0 && strcmp(value, "none") != 0) {
+                        snprintf(err, err_size, "'%s' is not a known TEE (auto, none)", value);
+                        return -EINVAL;
+                }
+                s = strdup(value);
+                if (!s)
+                        return -ENOMEM;
+                free(*(char **) field);
+                *(char **) field = s;
+                return 0;
+        }
+        case OPT_LOG_LEVEL:
+                for (size_t i = 0; i < ELEMENTSOF(log_levels); i++)
+                        if (log_levels[i] && strcasecmp(log_levels[i], value) == 0) {
+                                *(int *) field = (int) i;
+                                return 0;
+                        }
+                snprintf(err, err_size, "'%s' is not a log level (debug, info, notice, warning, err)", value);
+                return -EINVAL;
+        case OPT_AK_ALG:
+                for (int i = 0; i < _AK_ALG_MAX; i++)
+                        if (strcasecmp(ak_algs[i], value) == 0) {
+                                *(AkAlgorithm *) field = (AkAlgorithm) i;
+                                return 0;
+                        }
+                snprintf(err, err_size, "'%s' is not an AK algorithm (rsa2048, ecc-p256)", value);
+                return -EINVAL;
+        case OPT_HANDLE: {
+                char *end;
+                unsigned long v;
+
+                errno = 0;
+                v = strtoul(value, &end, 0);
+                if (errno != 0 || end == value || *end != 0 || v < 0x81000000UL || v > 0x81FFFFFFUL) {
+                        snprintf(err, err_size, "'%s' is not a persistent handle (0x81000000-0x81FFFFFF)", value);
+                        return -EINVAL;
+                }
+                *(uint32_t *) field = (uint32_t) v;
+                return 0;
+        }
+        case OPT_PCRS: {
+                char e[160];
+                PcrSelection sel;
+
+                if (pcr_selection_parse(value, &sel, e, sizeof(e)) < 0) {
+                        snprintf(err, err_size, "%s", e);
+                        return -EINVAL;
+                }
+                *(PcrSelection *) field = sel;
+                return 0;
+        }
+        case OPT_URLS: {
+                _cleanup_free_ char *copy = strdup(value);
+                char **v = NULL, *save = NULL;
+                size_t n = 0;
+
+                if (!copy)
+                        return -ENOMEM;
+                for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+                        char **nv;
+
+                        if (strncmp(t, "https://", 8) != 0 || strlen(t) <= 8) {
+                                snprintf(err, err_size, "'%s' is not an https:// URL", t);
+                                strv_free(v);
+                                return -EINVAL;
+                        }
+                        nv = realloc(v, (n + 2) * sizeof(char *));
+                        if (!nv) {
+                                strv_free(v);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                        v[n] = strdup(t);
+                        v[++n] = NULL;
+                        if (!v[n - 1]) {
+                                strv_free(v);
+                                return -ENOMEM;
+                        }
+                }
+                if (n == 0) {
+                        snprintf(err, err_size, "no URL given");
+                        return -EINVAL;
+                }
+                strv_free(*(char ***) field);
+                *(char ***) field = v;
+                return 0;
+        }
+        }
+        return -EINVAL;
+}
+
+typedef struct ParseState {
+        ConfigLoad *load;
+        const char *file;
+        FILE *f;
+        unsigned line;
+        bool too_long;
+        int error;
+} ParseState;
+
+/* libinih as packaged does not pass line numbers to the handler, but it
+ * reads one line per reader call, so counting calls gives the line. */
+static char *config_ini_line_reader(char *str, int num, void *stream) {
+        ParseState *st = stream;
+        char *s = fgets(str, num, st->f);
+
+        if (!s)
+                return NULL;
+        st->line++;
+        if (strchr(s, '\n') == NULL && !feof(st->f)) {
+                int c;
+
+                while ((c = fgetc(st->f)) != EOF && c != '\n')
+                        ;
+                st->too_long = true;
+                (void) add_problem(st->load, st->file, st->line, NULL,
+                                   "line longer than %d characters, ignored", num - 2);
+                str[0] = 0; /* Ignore the whole line rather than act on half of it. */
+        }
+        return s;
+}
+
+static int config_ini_handler(void *user, const char *section, const char *name, const char *value) {
+        ParseState *st = user;
+        ConfigLoad *l = st->load;
+        _cleanup_free_ char *key = NULL;
+        const Option *o;
+        char err[256];
+        int r;
+
+        if (asprintf(&key, "%s.%s", section, name) < 0) {
+                key = NULL;
+                st->error = -ENOMEM;
+                return 0;
+        }
+        if (!section[0]) {
+                (void) add_problem(l, st->file, st->line, name, "key outside any [section]");
+                return 1;
+        }
+        if (!section_known(section)) {
+                (void) add_problem(l, st->file, st->line, key, "unknown section [%s]", section);
+                return 1;
+        }
+        o = option_find(section, name);
+        if (!o) {
+                (void) add_problem(l, st->file, st->line, key, "unknown key");
+                return 1;
+        }
+        r = option_apply(o, &l->config, value, err, sizeof(err));
+        if (r == -ENOMEM) {
+                st->error = r;
+                return 0;
+        }
+        if (r < 0) {
+                (void) add_problem(l, st->file, st->line, key, "%s", err);
+                return 1;
+        }
+        free(l->sources[option_index(o)].file);
+        l->sources[option_index(o)] = (ConfigSource){ .file = strdup(st->file), .line = st->line };
+        return 1;
+}
+
+static int add_file(ConfigLoad *l, const char *path) {
+        char **n = realloc(l->files, (l->n_files + 1) * sizeof(char *));
+
+        if (!n)
+                return -ENOMEM;
+        l->files = n;
+        l->files[l->n_files] = strdup(path);
+        if (!l->files[l->n_files])
+                return -ENOMEM;
+        l->n_files++;
+        return 0;
+}
+
+static int parse_file(ConfigLoad *l, const char *path, bool must_exist) {
+        ParseState st = { .load = l, .file = path };
+        int r;
+
+        st.f = fopen(path, "re");
+        if (!st.f) {
+                if (errno == ENOENT && !must_exist)
+                        return 0;
+                return add_problem(l, path, 0, NULL, "cannot read: %s", strerror(errno));
+        }
+        r = add_file(l, path);
+        if (r < 0) {
+                fclose(st.f);
+                return r;
+        }
+        r = ini_parse_stream(config_ini_line_reader, &st, config_ini_handler, &st);
+        fclose(st.f);
+        if (st.error < 0)
+                return st.error;
+        if (r > 0 && !st.too_long)
+                return add_problem(l, path, (unsigned) r, NULL, "syntax error (expected [section] or key = value)");
+        return 0;
+}
+
+static int name_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static int parse_dropins(ConfigLoad *l, const char *path) {
+        _cleanup_free_ char *dir = NULL;
+        DIR *d;
+        struct dirent *de;
+        char **names = NULL;
+        size_t n = 0;
+        int r = 0;
+
+        if (asprintf(&dir, "%s.d", path) < 0) {
+                dir = NULL;
+                return -ENOMEM;
+        }
+        d = opendir(dir);
+        if (!d) {
+                if (errno == ENOENT || errno == ENOTDIR)
+                        return 0;
+                return add_problem(l, dir, 0, NULL, "cannot read directory: %s", strerror(errno));
+        }
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                char **nn;
+
+                if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+                        continue;
+                nn = realloc(names, (n + 1) * sizeof(char *));
+                if (!nn) {
+                        r = -ENOMEM;
+                        break;
+                }
+                names = nn;
+                if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                n++;
+        }
+        closedir(d);
+        if (r == 0 && n > 0)
+                qsort(names, n, sizeof(char *), name_cmp);
+        for (size_t i = 0; i < n; i++) {
+                if (r == 0)
+                        r = parse_file(l, names[i], true);
+                free(names[i]);
+        }
+        free(names);
+        return r;
+}
+
+int config_load(const char *path, bool explicit_path, ConfigLoad *ret) {
+        ConfigLoad l = { 0 };
+        int r;
+
+        l.sources = calloc(ELEMENTSOF(options), sizeof(ConfigSource));
+        if (!l.sources)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(options); i++) {
+                char err[256];
+
+                if (!options[i].def)
+                        continue;
+                r = option_apply(&options[i], &l.config, options[i].def, err, sizeof(err));
+                if (r < 0) {
+                        config_load_done(&l);
+                        return r;
+                }
+        }
+        if (!path)
+                path = CONFIG_DEFAULT_PATH;
+        r = parse_file(&l, path, explicit_path);
+        if (r >= 0)
+                r = parse_dropins(&l, path);
+        if (r < 0) {
+                config_load_done(&l);
+                return r;
+        }
+        *ret = l;
+        return 0;
+}
+
+int config_set(ConfigLoad *l, const char *key, const char *value) {
+        char section[64], err[256];
+        const char *dot = strchr(key, '.');
+        const Option *o;
+        int r;
+
+        if (!dot || (size_t)(dot - key) >= sizeof(section))
+                return add_problem(l, NULL, 0, key, "unknown key");
+        memcpy(section, key, (size_t)(dot - key));
+        section[dot - key] = 0;
+        o = option_find(section, dot + 1);
+        if (!o)
+                return add_problem(l, NULL, 0, key, "unknown key");
+        r = option_apply(o, &l->config, value, err, sizeof(err));
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return add_problem(l, NULL, 0, key, "%s", err);
+        free(l->sources[option_index(o)].file);
+        l->sources[option_index(o)] = (ConfigSource){ .file = strdup("command line"), .line = 0 };
+        return 0;
+}
+
+static bool option_is_set(const Option *o, const Config *c) {
+        const void *field = (const uint8_t *) c + o->offset;
+
+        switch (o->type) {
+        case OPT_STRING:
+        case OPT_PATH:
+        case OPT_TEE:
+                return *(char *const *) field != NULL;
+        case OPT_URLS:
+                return *(char **const *) field != NULL;
+        case OPT_HANDLE:
+                return *(const uint32_t *) field != 0;
+        default:
+                return true;
+        }
+}
+
+void config_validate(ConfigLoad *l) {
+        for (size_t i = 0; i < ELEMENTSOF(options); i++) {
+                char key[128];
+
+                if (!options[i].required || option_is_set(&options[i], &l->config))
+                        continue;
+                snprintf(key, sizeof(key), "%s.%s", options[i].section, options[i].key);
+                (void) add_problem(l, l->n_files > 0 ? l->files[0] : CONFIG_DEFAULT_PATH, 0, key,
+                                   "required option is not set");
+        }
+}
+
+static void option_format(const Option *o, const Config *c, char *buf, size_t size) {
+        const void *field = (const uint8_t *) c + o->offset;
+
+        buf[0] = 0;
+        switch (o->type) {
+        case OPT_STRING:
+        case OPT_PATH:
+        case OPT_TEE:
+                snprintf(buf, size, "%s", *(char *const *) field ?: "");
+                break;
+        case OPT_LOG_LEVEL: {
+                int v = *(const int *) field;
+                snprintf(buf, size, "%s", v >= 0 && (size_t) v < ELEMENTSOF(log_levels) && log_levels[v] ? log_levels[v] : "?");
+                break;
+        }
+        case OPT_AK_ALG:
+                snprintf(buf, size, "%s", ak_algorithm_to_string(*(const AkAlgorithm *) field) ?: "?");
+                break;
+        case OPT_HANDLE:
+                if (*(const uint32_t *) field)
+                        snprintf(buf, size, "0x%08x", *(const uint32_t *) field);
+                break;
+        case OPT_PCRS:
+                pcr_selection_format(field, buf, size);
+                break;
+        case OPT_URLS: {
+                char **v = *(char **const *) field;
+                size_t o2 = 0;
+
+                for (size_t i = 0; v && v[i]; i++)
+                        o2 += (size_t) snprintf(buf + o2, o2 < size ? size - o2 : 0, "%s%s", i ? " " : "", v[i]);
+                break;
+        }
+        }
+}
+
+void config_print_effective(const ConfigLoad *l, FILE *f) {
+        const char *section = NULL;
+
+        fprintf(f, "# files read:");
+        if (l->n_files == 0)
+                fprintf(f, " (none, built-in defaults)");
+        for (size_t i = 0; i < l->n_files; i++)
+                fprintf(f, " %s", l->files[i]);
+        fprintf(f, "\n");
+        for (size_t i = 0; i < ELEMENTSOF(options); i++) {
+                const Option *o = &options[i];
+                const ConfigSource *s = &l->sources[i];
+                char val[1024];
+
+                if (!section || strcmp(section, o->section) != 0) {
+                        fprintf(f, "\n[%s]\n", o->section);
+                        section = o->section;
+                }
+                option_format(o, &l->config, val, sizeof(val));
+                if (!option_is_set(o, &l->config))
+                        fprintf(f, "# %s = (unset)\n", o->key);
+                else if (!s->file)
+                        fprintf(f, "%s = %s  # default\n", o->key, val);
+                else if (s->line == 0)
+                        fprintf(f, "%s = %s  # %s\n", o->key, val, s->file);
+                else
+                        fprintf(f, "%s = %s  # %s:%u\n", o->key, val, s->file, s->line);
+        }
+}
+
+const char *config_problem_format(const ConfigProblem *p, char *buf, size_t size) {
+        char where[512];
+
+        if (!p->file)
+                snprintf(where, sizeof(where), "command line");
+        else if (p->line > 0)
+                snprintf(where, sizeof(where), "%s:%u", p->file, p->line);
+        else
+                snprintf(where, sizeof(where), "%s", p->file);
+        snprintf(buf, size, "%s: %s%s%s", where, p->key ? p->key : "", p->key ? ": " : "", p->what);
+        return buf;
+}
+
+void config_print_problems(const ConfigLoad *l, FILE *f) {
+        for (size_t i = 0; i < l->n_problems; i++) {
+                char buf[1024];
+
+                fprintf(f, "%s\n", config_problem_format(&l->problems[i], buf, sizeof(buf)));
+        }
+}
+
+void config_print_options_markdown(FILE *f) {
+        fprintf(f, "| section | key | values | default | meaning |\n");
+        fprintf(f, "|---|---|---|---|---|\n");
+        for (size_t i = 0; i < ELEMENTSOF(options); i++) {
+                const Option *o = &options[i];
+
+                fprintf(f, "| `[%s]` | `%s` | %s | %s%s%s | %s%s |\n", o->section, o->key, o->values,
+                        o->def ? "`" : "", o->def ? o->def : "—", o->def ? "`" : "", o->required ? "**Required.** " : "",
+                        o->description);
+        }
+}
+
+void config_load_done(ConfigLoad *l) {
+        Config *c = &l->config;
+
+        free(c->tee);
+        free(c->eventlog_path);
+        free(c->tcti);
+        strv_free(c->verifier_urls);
+        if (l->sources)
+                for (size_t i = 0; i < ELEMENTSOF(options); i++)
+                        free(l->sources[i].file);
+        free(l->sources);
+        for (size_t i = 0; i < l->n_problems; i++) {
+                free(l->problems[i].file);
+                free(l->problems[i].key);
+                free(l->problems[i].what);
+        }
+        free(l->problems);
+        for (size_t i = 0; i < l->n_files; i++)
+                free(l->files[i]);
+        free(l->files);
+        *l = (ConfigLoad){ 0 };
+}

@@ -1,0 +1,78 @@
+#pragma once
+
+/* The agent's configuration: /etc/confnode/confnode.conf, then every
+ * every confnode.conf.d/NAME.conf beside it in lexical order (later files win).
+ * Every option lives in one table (config.c), which also feeds
+ * `confnode check-config --options` and the README. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "confnode/basic/cleanup.h"
+#include "confnode/tpm/pcr-selection.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/confnode/confnode.conf"
+
+typedef enum AkAlgorithm {
+        AK_ALG_RSA2048,
+        AK_ALG_ECC_P256,
+        _AK_ALG_MAX,
+        _AK_ALG_INVALID = -22,
+} AkAlgorithm;
+
+typedef struct Config {
+        /* [agent] */
+        int log_level;         /* syslog level */
+        char *tee;             /* "auto" or "none" */
+        char *eventlog_path;   /* measured-boot log */
+        /* [tpm] */
+        char *tcti;            /* tpm2-tss TCTI configuration string */
+        uint32_t ak_handle;    /* persistent handle, 0 = transient AK */
+        AkAlgorithm ak_algorithm;
+        PcrSelection pcrs;
+        /* [verifier] */
+        char **verifier_urls;  /* NULL-terminated */
+} Config;
+
+typedef struct ConfigProblem {
+        char *file; /* NULL for the command line */
+        unsigned line;
+        char *key;  /* "section.key", or NULL */
+        char *what;
+} ConfigProblem;
+
+typedef struct ConfigSource {
+        char *file;
+        unsigned line;
+} ConfigSource;
+
+typedef struct ConfigLoad {
+        Config config;
+        ConfigSource *sources; /* one per option, file NULL = default */
+        ConfigProblem *problems;
+        size_t n_problems;
+        char **files;          /* files read, in order */
+        size_t n_files;
+} ConfigLoad;
+
+/* Loads path (or the default) plus its drop-ins. Missing main file: defaults
+ * apply (and a problem is recorded only when path was given explicitly).
+ * Returns 0 even when problems were found; -errno only on ENOMEM. */
+int config_load(const char *path, bool explicit_path, ConfigLoad *ret);
+void config_load_done(ConfigLoad *l);
+
+/* Applies a command-line override ("tpm.tcti" = value); problems as above. */
+int config_set(ConfigLoad *l, const char *key, const char *value);
+
+/* Checks cross-option rules and required options; adds problems. */
+void config_validate(ConfigLoad *l);
+
+void config_print_effective(const ConfigLoad *l, FILE *f);
+void config_print_problems(const ConfigLoad *l, FILE *f);
+/* "file:line: section.key: what is wrong" */
+const char *config_problem_format(const ConfigProblem *p, char *buf, size_t size);
+/* The option table as a Markdown table (the README carries the same text). */
+void config_print_options_markdown(FILE *f);
+const char *ak_algorithm_to_string(AkAlgorithm a);

@@ -1,0 +1,63 @@
+/* `check --type TYPE …`: finds the type and hands the whole command line to
+ * it, so each type owns its options. */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "verbs.h"
+#include "confnode/basic/cleanup.h"
+#include "confnode/basic/log.h"
+
+static const struct {
+        const char *type;
+        int (*fn)(int, char *[]);
+        const char *usage;
+} check_types[] = {
+        { "tpm-quote", check_tpm_quote,
+          "tpm-quote FILE --sig SIG --ak KEY [--nonce HEX] [--pcrs JSON]\n"
+          "                  A TPM 2.0 quote (TPMS_ATTEST) with its signature and AK" },
+};
+
+static void check_help(void) {
+        printf("Usage: confnode-verifier check --type TYPE FILE [OPTIONS]\n"
+               "\n"
+               "Prints a JSON verdict {\"verified\", \"reason\", \"detail\", …}.\n"
+               "Exit status: 0 verified, 1 rejected, 2 bad usage or unreadable/malformed input.\n"
+               "\n"
+               "Types:\n");
+        for (size_t i = 0; i < ELEMENTSOF(check_types); i++)
+                printf("  --type %s\n", check_types[i].usage);
+}
+
+/* getopt would stop at the first unknown option of the type, so --type is
+ * looked up by hand: "--type T" or "--type=T". */
+static const char *check_find_type(int argc, char *argv[]) {
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        break;
+                if (strcmp(argv[i], "--type") == 0 || strcmp(argv[i], "-t") == 0)
+                        return i + 1 < argc ? argv[i + 1] : "";
+                if (strncmp(argv[i], "--type=", 7) == 0)
+                        return argv[i] + 7;
+        }
+        return NULL;
+}
+
+int verb_check(int argc, char *argv[]) {
+        const char *type = check_find_type(argc, argv);
+
+        if (!type) {
+                for (int i = 1; i < argc; i++)
+                        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                                check_help();
+                                return EXIT_VERIFIED;
+                        }
+                log_error("check needs --type TYPE; see 'confnode-verifier check --help'");
+                return EXIT_USAGE;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(check_types); i++)
+                if (strcmp(type, check_types[i].type) == 0)
+                        return check_types[i].fn(argc, argv);
+        log_error("Unknown --type '%s'; see 'confnode-verifier check --help'", type);
+        return EXIT_USAGE;
+}

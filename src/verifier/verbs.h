@@ -1,0 +1,16 @@
+#pragma once
+
+/* The verbs of confnode-verifier and the check types behind `check`. */
+
+/* Exit codes shared by every verb. */
+enum {
+        EXIT_VERIFIED = 0, /* verified, or the verb succeeded */
+        EXIT_REJECTED = 1, /* the evidence was read and rejected */
+        EXIT_USAGE = 2,    /* bad usage, or input unreadable or malformed */
+};
+
+/* argv[0] is the verb. */
+int verb_check(int argc, char *argv[]);
+
+/* argv[0] is "check"; the type parses every option itself, --type too. */
+int check_tpm_quote(int argc, char *argv[]);
