@@ -20,11 +20,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         TpmPublic p;
         ParseError err;
 
-        (void) tpm_attest_parse(data, size, &a, &err);
-        (void) tpm_attest_inspect(data, size, &j, &err);
-        (void) tpm_signature_parse(data, size, &s, &err);
-        if (tpm_public_parse(data, size, &p, &err) >= 0)
-                (void) tpm_public_to_evp(&p, &key);
-        (void) tpm_public_key_load(data, size, &loaded, NULL, NULL, NULL, &err);
+        (void)tpm_attest_parse(data, size, &a, &err);
+        (void)tpm_attest_inspect(data, size, &j, &err);
+        (void)tpm_attest_signature_parse(data, size, &s, &err);
+        if (tpm_attest_public_parse(data, size, &p, &err) >= 0)
+                (void)tpm_public_key_from_tpmt(&p, &key);
+        (void)tpm_public_key_load(data, size, &loaded, NULL, NULL, NULL, &err);
         return 0;
 }

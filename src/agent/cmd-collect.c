@@ -21,7 +21,8 @@ static void collect_help(void) {
         printf("Usage: confnode [--config PATH] [--tcti TCTI] collect --out DIR [--nonce HEX]\n"
                "\n"
                "Gathers the event log and a vTPM quote into DIR: ak.pem, ak.pub, tpm-quote.msg,\n"
-               "tpm-quote.sig, pcrs.json, nonce.hex and eventlog.bin (when the machine has a log).\n"
+               "tpm-quote.sig, pcrs.json, nonce.hex and eventlog.bin (when the machine has a "
+               "log).\n"
                "\n"
                "  -o, --out DIR      Directory to write (created if missing)\n"
                "  -n, --nonce HEX    Quote nonce, 1-%d bytes (default: %d random bytes)\n"
@@ -31,9 +32,9 @@ static void collect_help(void) {
 
 int verb_collect(int argc, char *argv[], const AgentArgs *a) {
         static const struct option opts[] = {
-                { "out", required_argument, NULL, 'o' },
-                { "nonce", required_argument, NULL, 'n' },
-                { "help", no_argument, NULL, 'h' },
+                {"out", required_argument, NULL, 'o'},
+                {"nonce", required_argument, NULL, 'n'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         _cleanup_(evidence_freep) Evidence *ev = NULL;
@@ -60,7 +61,8 @@ int verb_collect(int argc, char *argv[], const AgentArgs *a) {
                 }
         }
         if (optind != argc) {
-                log_error("collect takes no arguments, got '%s'; see 'confnode collect --help'", argv[optind]);
+                log_error("collect takes no arguments, got '%s'; see 'confnode collect --help'",
+                          argv[optind]);
                 return EXIT_USAGE;
         }
         if (!out || !*out) {
@@ -72,11 +74,13 @@ int verb_collect(int argc, char *argv[], const AgentArgs *a) {
                 if (r == -ENOMEM)
                         return log_error_errno(r, "Out of memory"), EXIT_FAIL;
                 if (r < 0) {
-                        log_error("--nonce '%s' is not hex (an even number of 0-9, a-f)", nonce_hex);
+                        log_error("--nonce '%s' is not hex (an even number of 0-9, a-f)",
+                                  nonce_hex);
                         return EXIT_USAGE;
                 }
                 if (nonce_size == 0 || nonce_size > TPM_QUOTE_NONCE_MAX) {
-                        log_error("--nonce must be 1-%d bytes, got %zu", TPM_QUOTE_NONCE_MAX, nonce_size);
+                        log_error("--nonce must be 1-%d bytes, got %zu", TPM_QUOTE_NONCE_MAX,
+                                  nonce_size);
                         return EXIT_USAGE;
                 }
         } else {
@@ -84,8 +88,9 @@ int verb_collect(int argc, char *argv[], const AgentArgs *a) {
                 nonce = malloc(nonce_size);
                 if (!nonce)
                         return log_error_errno(ENOMEM, "Out of memory"), EXIT_FAIL;
-                if (RAND_bytes(nonce, (int) nonce_size) != 1) {
-                        log_fail(EIO, PHASE_EVIDENCE, "crypto.random", "Failed to draw a nonce from the CSPRNG");
+                if (RAND_bytes(nonce, (int)nonce_size) != 1) {
+                        log_fail(EIO, PHASE_EVIDENCE, "crypto.random",
+                                 "Failed to draw a nonce from the CSPRNG");
                         return EXIT_FAIL;
                 }
         }
@@ -101,7 +106,9 @@ int verb_collect(int argc, char *argv[], const AgentArgs *a) {
                 log_fail(r, PHASE_EVIDENCE, "evidence.collect",
                          "Failed to collect evidence (event log '%s', TPM '%s'): %m%s",
                          l.config.eventlog_path ?: "none", l.config.tcti,
-                         log_get_max_level() < LOG_DEBUG ? "; run with --verbose for the failing step" : "");
+                         log_get_max_level() < LOG_DEBUG
+                                 ? "; run with --verbose for the failing step"
+                                 : "");
                 config_load_done(&l);
                 return EXIT_FAIL;
         }

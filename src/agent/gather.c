@@ -102,7 +102,8 @@ static void gather_compare_replay(Evidence *e) {
                         if (!(sel->banks[b].mask & (1u << i)))
                                 continue;
                         if (v.size != n || memcmp(v.value[i], q->value[i], n) != 0) {
-                                log_debug("Event log replay of %s PCR %u differs from the TPM's value",
+                                log_debug("Event log replay of %s PCR %u differs from the TPM's "
+                                          "value",
                                           tpm_alg_hash_name(sel->banks[b].alg), i);
                                 e->replay_mismatch = 1;
                                 e->mismatch_alg = sel->banks[b].alg;
@@ -151,23 +152,26 @@ void evidence_summary(const Evidence *e, char *buf, size_t size) {
         pcr_selection_format(&e->quote->selection, sel, sizeof(sel));
         if (e->log) {
                 for (size_t i = 0; i < e->log->n_banks; i++)
-                        o += (size_t) snprintf(banks + o, o < sizeof(banks) ? sizeof(banks) - o : 0, "%s%s",
-                                               i ? "+" : "", tpm_alg_hash_name(e->log->banks[i]) ?: "?");
+                        o += (size_t)snprintf(banks + o, o < sizeof(banks) ? sizeof(banks) - o : 0,
+                                              "%s%s", i ? "+" : "",
+                                              tpm_alg_hash_name(e->log->banks[i]) ?: "?");
                 if (e->replay_mismatch == 1)
                         snprintf(logpart, sizeof(logpart),
-                                 "event log %zu bytes, %zu events, banks %s, replay differs at %s PCR %u",
+                                 "event log %zu bytes, %zu events, banks %s, replay differs at %s "
+                                 "PCR %u",
                                  e->eventlog_size, e->log->n_events, banks[0] ? banks : "sha1",
                                  tpm_alg_hash_name(e->mismatch_alg) ?: "?", e->mismatch_pcr);
                 else
-                        snprintf(logpart, sizeof(logpart), "event log %zu bytes, %zu events, banks %s, %s",
-                                 e->eventlog_size, e->log->n_events, banks[0] ? banks : "sha1",
+                        snprintf(logpart, sizeof(logpart),
+                                 "event log %zu bytes, %zu events, banks %s, %s", e->eventlog_size,
+                                 e->log->n_events, banks[0] ? banks : "sha1",
                                  e->replay_mismatch == 0 ? "replays to the quoted PCRs"
                                                          : "no bank in common with the quote");
         } else
                 snprintf(logpart, sizeof(logpart), "no event log");
-        snprintf(buf, size, "%s; quote over %s (%zu-byte nonce, attest %zu bytes), %s AK %s", logpart, sel,
-                 e->nonce_size, e->quote->attest_size, ak_algorithm_to_string(e->ak_algorithm) ?: "?",
-                 e->quote->ak_fingerprint);
+        snprintf(buf, size, "%s; quote over %s (%zu-byte nonce, attest %zu bytes), %s AK %s",
+                 logpart, sel, e->nonce_size, e->quote->attest_size,
+                 ak_algorithm_to_string(e->ak_algorithm) ?: "?", e->quote->ak_fingerprint);
 }
 
 static int evidence_write_file(const char *dir, const char *name, const void *data, size_t size) {
@@ -197,7 +201,8 @@ int evidence_write_dir(const Evidence *e, const char *dir) {
         r = evidence_write_file(dir, "tpm-quote.msg", e->quote->attest, e->quote->attest_size);
         if (r < 0)
                 return r;
-        r = evidence_write_file(dir, "tpm-quote.sig", e->quote->signature, e->quote->signature_size);
+        r = evidence_write_file(dir, "tpm-quote.sig", e->quote->signature,
+                                e->quote->signature_size);
         if (r < 0)
                 return r;
 

@@ -28,16 +28,16 @@ static void help(void) {
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100 };
         static const struct option opts[] = {
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
         static const struct {
                 const char *name;
                 int (*fn)(int, char *[]);
         } verbs[] = {
-                { "measure-boot", verb_measure_boot },
+                {"measure-boot", verb_measure_boot},
         };
         int c;
 

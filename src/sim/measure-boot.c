@@ -29,10 +29,11 @@
 
 /* EFI GUIDs in their in-memory byte order (first three fields
  * little-endian). */
-static const uint8_t efi_global_variable[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-                                                 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
-static const uint8_t efi_image_security_database[16] = { 0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-                                                         0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
+static const uint8_t efi_global_variable[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+                                                0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
+static const uint8_t efi_image_security_database[16] = {0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d,
+                                                        0x96, 0x45, 0xa3, 0xbc, 0xda, 0xd0,
+                                                        0x0e, 0x67, 0x65, 0x6f};
 
 typedef struct Buf {
         uint8_t *data;
@@ -72,24 +73,24 @@ static void buf_u8(Buf *b, uint8_t v) {
 }
 
 static void buf_u16(Buf *b, uint16_t v) {
-        uint8_t x[2] = { (uint8_t) v, (uint8_t) (v >> 8) };
+        uint8_t x[2] = {(uint8_t)v, (uint8_t)(v >> 8)};
         buf_put(b, x, sizeof(x));
 }
 
 static void buf_u32(Buf *b, uint32_t v) {
         for (int i = 0; i < 4; i++)
-                buf_u8(b, (uint8_t) (v >> (8 * i)));
+                buf_u8(b, (uint8_t)(v >> (8 * i)));
 }
 
 static void buf_u64(Buf *b, uint64_t v) {
         for (int i = 0; i < 8; i++)
-                buf_u8(b, (uint8_t) (v >> (8 * i)));
+                buf_u8(b, (uint8_t)(v >> (8 * i)));
 }
 
 /* UCS-2 little-endian, as UEFI stores strings; ASCII input only. */
 static void buf_ucs2(Buf *b, const char *s, bool nul) {
         for (const char *p = s; *p; p++)
-                buf_u16(b, (uint8_t) *p);
+                buf_u16(b, (uint8_t)*p);
         if (nul)
                 buf_u16(b, 0);
 }
@@ -106,8 +107,8 @@ static void measure_boot_done(MeasureBoot *m) {
 
 /* Extends first, logs second: a log entry for a measurement the TPM did
  * not take would be worse than a missing one. */
-static int measure_boot_event(MeasureBoot *m, uint32_t pcr, uint32_t type, const void *content, size_t content_size,
-                              const Buf *data) {
+static int measure_boot_event(MeasureBoot *m, uint32_t pcr, uint32_t type, const void *content,
+                              size_t content_size, const Buf *data) {
         TpmDigest digests[TCG_LOG_MAX_BANKS];
         int r;
 
@@ -141,15 +142,16 @@ static int measure_boot_firmware(MeasureBoot *m) {
         _cleanup_(buf_done) Buf data = {};
 
         /* UEFI_PLATFORM_FIRMWARE_BLOB2; the digest is of the volume. */
-        buf_u8(&data, (uint8_t) strlen(desc));
+        buf_u8(&data, (uint8_t)strlen(desc));
         buf_put(&data, desc, strlen(desc));
         buf_u64(&data, 0xffc84000u);
         buf_u64(&data, sizeof(volume));
-        return measure_boot_event(m, 0, TCG_EV_EFI_PLATFORM_FIRMWARE_BLOB2, volume, sizeof(volume), &data);
+        return measure_boot_event(m, 0, TCG_EV_EFI_PLATFORM_FIRMWARE_BLOB2, volume, sizeof(volume),
+                                  &data);
 }
 
-static int measure_boot_variable(MeasureBoot *m, const uint8_t guid[16], const char *name, const void *value,
-                                 size_t value_size) {
+static int measure_boot_variable(MeasureBoot *m, const uint8_t guid[16], const char *name,
+                                 const void *value, size_t value_size) {
         _cleanup_(buf_done) Buf data = {};
 
         /* UEFI_VARIABLE_DATA: GUID, name length (CHAR16, no NUL), data
@@ -200,7 +202,7 @@ static int measure_boot_loader(MeasureBoot *m) {
         /* Device path: a media file path node, then the end node. */
         buf_u8(&dp, 0x04);
         buf_u8(&dp, 0x04);
-        buf_u16(&dp, (uint16_t) (4 + 2 * (strlen(path) + 1)));
+        buf_u16(&dp, (uint16_t)(4 + 2 * (strlen(path) + 1)));
         buf_ucs2(&dp, path, true);
         buf_u8(&dp, 0x7f);
         buf_u8(&dp, 0xff);
@@ -215,7 +217,8 @@ static int measure_boot_loader(MeasureBoot *m) {
         buf_u64(&data, 0);
         buf_u64(&data, dp.size);
         buf_put(&data, dp.data, dp.size);
-        return measure_boot_event(m, 4, TCG_EV_EFI_BOOT_SERVICES_APPLICATION, image, sizeof(image), &data);
+        return measure_boot_event(m, 4, TCG_EV_EFI_BOOT_SERVICES_APPLICATION, image, sizeof(image),
+                                  &data);
 }
 
 static int measure_boot_cmdline(MeasureBoot *m, const char *cmdline) {
@@ -250,8 +253,10 @@ static int measure_boot_check_fresh(MeasureBoot *m, const PcrSelection *banks) {
                         static const uint8_t zero[TPM_PCR_VALUE_MAX] = {};
 
                         if ((v.banks[b].present & (1u << i)) &&
-                            memcmp(v.banks[b].value[i], zero, tpm_alg_hash_size(v.banks[b].alg)) != 0) {
-                                log_error("PCR %u of the %s bank is already extended; measure-boot needs a TPM "
+                            memcmp(v.banks[b].value[i], zero, tpm_alg_hash_size(v.banks[b].alg)) !=
+                                    0) {
+                                log_error("PCR %u of the %s bank is already extended; measure-boot "
+                                          "needs a TPM "
                                           "fresh from reset (restart swtpm)",
                                           i, tpm_alg_hash_name(v.banks[b].alg));
                                 return -EEXIST;
@@ -267,7 +272,8 @@ static void measure_boot_help(void) {
                "variables, separators, boot loader, kernel command line) into every PCR bank the\n"
                "TPM has allocated, and writes the matching TCG crypto-agile event log to FILE.\n"
                "\n"
-               "  -t, --tcti TCTI        TPM to measure into (e.g. swtpm:host=127.0.0.1,port=2321)\n"
+               "  -t, --tcti TCTI        TPM to measure into (e.g. "
+               "swtpm:host=127.0.0.1,port=2321)\n"
                "  -o, --out FILE         Event log to write\n"
                "  -c, --cmdline STRING   Kernel command line measured into PCR 9\n"
                "                         (default '" MEASURE_BOOT_DEFAULT_CMDLINE "')\n");
@@ -275,10 +281,10 @@ static void measure_boot_help(void) {
 
 int verb_measure_boot(int argc, char *argv[]) {
         static const struct option opts[] = {
-                { "tcti", required_argument, NULL, 't' },
-                { "out", required_argument, NULL, 'o' },
-                { "cmdline", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
+                {"tcti", required_argument, NULL, 't'},
+                {"out", required_argument, NULL, 'o'},
+                {"cmdline", required_argument, NULL, 'c'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         _cleanup_(tpm_context_freep) TpmContext *tpm = NULL;
@@ -324,7 +330,7 @@ int verb_measure_boot(int argc, char *argv[]) {
                 return EXIT_USAGE;
         }
         for (const char *p = cmdline; *p; p++)
-                if ((unsigned char) *p < 0x20 || (unsigned char) *p > 0x7e) {
+                if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e) {
                         log_error("--cmdline must be printable ASCII");
                         return EXIT_USAGE;
                 }
@@ -368,7 +374,8 @@ int verb_measure_boot(int argc, char *argv[]) {
         if (r >= 0)
                 r = measure_boot_cmdline(&m, cmdline);
         if (r < 0)
-                return log_error_errno(r, "Measuring the simulated boot failed after %u events: %m", m.n_events),
+                return log_error_errno(r, "Measuring the simulated boot failed after %u events: %m",
+                                       m.n_events),
                        EXIT_FAIL;
 
         r = write_file_atomic(out, m.log.data, m.log.size, 0644);
@@ -378,9 +385,11 @@ int verb_measure_boot(int argc, char *argv[]) {
         for (size_t b = 0; b < banks.n_banks; b++) {
                 if (b > 0)
                         strncat(names, "+", sizeof(names) - strlen(names) - 1);
-                strncat(names, tpm_alg_hash_name(banks.banks[b].alg), sizeof(names) - strlen(names) - 1);
+                strncat(names, tpm_alg_hash_name(banks.banks[b].alg),
+                        sizeof(names) - strlen(names) - 1);
         }
-        log_info("Measured %u events into PCRs 0-9 of %zu bank(s) (%s); event log of %zu bytes in '%s'", m.n_events,
-                 banks.n_banks, names, m.log.size, out);
+        log_info("Measured %u events into PCRs 0-9 of %zu bank(s) (%s); event log of %zu bytes in "
+                 "'%s'",
+                 m.n_events, banks.n_banks, names, m.log.size, out);
         return EXIT_OK;
 }

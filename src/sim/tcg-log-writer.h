@@ -40,5 +40,5 @@ int tcg_log_writer_begin(TcgLogWriter *w, const uint16_t *banks, size_t n_banks)
 int tcg_log_writer_digests(const TcgLogWriter *w, const void *content, size_t size, TpmDigest *ret);
 
 /* Appends one TCG_PCR_EVENT2; digests[i] is for banks[i]. */
-int tcg_log_writer_event(TcgLogWriter *w, uint32_t pcr, uint32_t type, const TpmDigest *digests, const void *data,
-                         size_t data_size);
+int tcg_log_writer_event(TcgLogWriter *w, uint32_t pcr, uint32_t type, const TpmDigest *digests,
+                         const void *data, size_t data_size);

@@ -15,7 +15,7 @@
 static void test_parse(void **state) {
         PcrSelection s;
         char buf[256];
-        (void) state;
+        (void)state;
 
         assert_int_equal(pcr_selection_parse("sha256:0-7,9", &s, NULL, 0), 0);
         assert_int_equal(s.n_banks, 1);
@@ -35,10 +35,19 @@ static void test_parse(void **state) {
 
 static void test_bad(void **state) {
         static const char *const bad[] = {
-                "", "sha256", "sha256:", "sha256:24", "sha256:7-3", "md5:0", "sha256:0+sha256:1",
-                "sha256:0,", "sha256:0;1", "sha1:0+sha256:0+sha384:0+sha512:0+sm3_256:0", ":0",
+                "",
+                "sha256",
+                "sha256:",
+                "sha256:24",
+                "sha256:7-3",
+                "md5:0",
+                "sha256:0+sha256:1",
+                "sha256:0,",
+                "sha256:0;1",
+                "sha1:0+sha256:0+sha384:0+sha512:0+sm3_256:0",
+                ":0",
         };
-        (void) state;
+        (void)state;
 
         assert_int_equal(pcr_selection_parse(NULL, &(PcrSelection){}, NULL, 0), -EINVAL);
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -52,7 +61,7 @@ static void test_bad(void **state) {
 }
 
 static void test_hash_names(void **state) {
-        (void) state;
+        (void)state;
 
         assert_string_equal(tpm_alg_hash_name(0x000c), "sha384");
         assert_null(tpm_alg_hash_name(0x0001));

@@ -60,7 +60,7 @@ static json_object *read_peer_json(const char *name) {
         data = realloc(data, size + 1);
         assert_non_null(data);
         data[size] = 0;
-        j = json_tokener_parse((const char *) data);
+        j = json_tokener_parse((const char *)data);
         assert_non_null(j);
         return j;
 }
@@ -77,18 +77,19 @@ static void test_empty(void **state) {
         TpmSignature s;
         TpmPublic p;
         ParseError err;
-        (void) state;
+        (void)state;
 
         assert_int_equal(tpm_attest_parse(NULL, 0, &a, &err), -EBADMSG);
         assert_true(err.set);
-        assert_int_equal(tpm_signature_parse((const uint8_t *) "", 0, &s, &err), -EBADMSG);
+        assert_int_equal(tpm_attest_signature_parse((const uint8_t *)"", 0, &s, &err), -EBADMSG);
         assert_true(err.set);
-        assert_int_equal(tpm_public_parse((const uint8_t *) "", 0, &p, NULL), -EBADMSG);
+        assert_int_equal(tpm_attest_public_parse((const uint8_t *)"", 0, &p, NULL), -EBADMSG);
 }
 
 /* Every proper prefix of a valid structure is malformed, and the parser
  * must say where. */
-static void check_prefixes(const char *name, int (*parse)(const uint8_t *, size_t, void *, ParseError *)) {
+static void check_prefixes(const char *name,
+                           int (*parse)(const uint8_t *, size_t, void *, ParseError *)) {
         _cleanup_free_ uint8_t *data = NULL;
         size_t size;
         union {
@@ -118,26 +119,26 @@ static int parse_attest(const uint8_t *d, size_t n, void *ret, ParseError *err) 
         return tpm_attest_parse(d, n, ret, err);
 }
 static int parse_signature(const uint8_t *d, size_t n, void *ret, ParseError *err) {
-        return tpm_signature_parse(d, n, ret, err);
+        return tpm_attest_signature_parse(d, n, ret, err);
 }
 static int parse_public(const uint8_t *d, size_t n, void *ret, ParseError *err) {
-        return tpm_public_parse(d, n, ret, err);
+        return tpm_attest_public_parse(d, n, ret, err);
 }
 
 static void test_short_attest(void **state) {
-        (void) state;
+        (void)state;
         for (size_t i = 0; i < ELEMENTSOF(peer_attests); i++)
                 check_prefixes(peer_attests[i], parse_attest);
 }
 
 static void test_short_signature(void **state) {
-        (void) state;
+        (void)state;
         for (size_t i = 0; i < ELEMENTSOF(peer_sigs); i++)
                 check_prefixes(peer_sigs[i], parse_signature);
 }
 
 static void test_short_public(void **state) {
-        (void) state;
+        (void)state;
         for (size_t i = 0; i < ELEMENTSOF(peer_publics); i++)
                 check_prefixes(peer_publics[i], parse_public);
 }
@@ -148,7 +149,7 @@ static void test_trailing(void **state) {
         TpmAttest a;
         TpmSignature s;
         ParseError err;
-        (void) state;
+        (void)state;
 
         read_peer("tpm-quote/gtt-cos85-n9009-sha256.attest", &data, &size);
         data = realloc(data, size + 1);
@@ -162,19 +163,19 @@ static void test_trailing(void **state) {
         data = realloc(data, size + 1);
         assert_non_null(data);
         data[size] = 0;
-        assert_int_equal(tpm_signature_parse(data, size + 1, &s, &err), -EBADMSG);
+        assert_int_equal(tpm_attest_signature_parse(data, size + 1, &s, &err), -EBADMSG);
 }
 
 /* A hand-made quote: magic, type, an empty signer, a 2-byte nonce, clock
  * info, firmware, then what the test appends. */
 static size_t quote_header(uint8_t *b) {
         static const uint8_t h[] = {
-                0xff, 0x54, 0x43, 0x47, 0x80, 0x18, /* magic, TPM_ST_ATTEST_QUOTE */
-                0x00, 0x00,                         /* qualified_signer: empty */
-                0x00, 0x02, 0x90, 0x09,             /* extra_data */
-                0, 0, 0, 0, 0, 0, 0, 1,             /* clock */
-                0, 0, 0, 2, 0, 0, 0, 3, 1,          /* reset, restart, safe */
-                0, 0, 0, 0, 0, 0, 0, 4,             /* firmware_version */
+                0xff, 0x54, 0x43, 0x47, 0x80, 0x18,          /* magic, TPM_ST_ATTEST_QUOTE */
+                0x00, 0x00,                                  /* qualified_signer: empty */
+                0x00, 0x02, 0x90, 0x09,                      /* extra_data */
+                0,    0,    0,    0,    0,    0,    0, 1,    /* clock */
+                0,    0,    0,    2,    0,    0,    0, 3, 1, /* reset, restart, safe */
+                0,    0,    0,    0,    0,    0,    0, 4,    /* firmware_version */
         };
         memcpy(b, h, sizeof(h));
         return sizeof(h);
@@ -184,13 +185,13 @@ static void test_handmade_quote(void **state) {
         uint8_t b[256];
         size_t n = quote_header(b);
         static const uint8_t tail[] = {
-                0, 0, 0, 2,                   /* two banks */
+                0,    0,    0, 2,                /* two banks */
                 0x00, 0x0b, 3, 0xff, 0x00, 0x00, /* sha256: 0-7 */
                 0x00, 0x04, 3, 0x00, 0x02, 0x80, /* sha1: 9, 23 */
-                0x00, 0x20,                   /* pcr_digest: 32 bytes */
+                0x00, 0x20,                      /* pcr_digest: 32 bytes */
         };
         TpmAttest a;
-        (void) state;
+        (void)state;
 
         memcpy(b + n, tail, sizeof(tail));
         n += sizeof(tail);
@@ -232,29 +233,34 @@ static void check_bad_tail(const uint8_t *tail, size_t tail_size, const char *fi
 }
 
 static void test_oversized_counts(void **state) {
-        (void) state;
+        (void)state;
 
         /* A bank count far beyond anything, and one just beyond our limit. */
-        check_bad_tail((const uint8_t[]){ 0xff, 0xff, 0xff, 0xff, 0, 0x0b, 3, 0xff, 0xff, 0xff, 0, 0 }, 12,
+        check_bad_tail(
+                (const uint8_t[]){0xff, 0xff, 0xff, 0xff, 0, 0x0b, 3, 0xff, 0xff, 0xff, 0, 0}, 12,
+                "pcr_select.count");
+        check_bad_tail((const uint8_t[]){0, 0, 0, 5, 0, 0x0b, 3, 0xff, 0xff, 0xff, 0, 0}, 12,
                        "pcr_select.count");
-        check_bad_tail((const uint8_t[]){ 0, 0, 0, 5, 0, 0x0b, 3, 0xff, 0xff, 0xff, 0, 0 }, 12, "pcr_select.count");
         /* A count that fits the limit but not the bytes left. */
-        check_bad_tail((const uint8_t[]){ 0, 0, 0, 4, 0, 0x0b, 3, 0xff, 0xff, 0xff, 0, 0 }, 12, "pcr_select.count");
+        check_bad_tail((const uint8_t[]){0, 0, 0, 4, 0, 0x0b, 3, 0xff, 0xff, 0xff, 0, 0}, 12,
+                       "pcr_select.count");
         /* sizeofSelect beyond PCR_SELECT_MAX. */
-        check_bad_tail((const uint8_t[]){ 0, 0, 0, 1, 0, 0x0b, 200, 0xff, 0xff, 0xff, 0, 0 }, 12,
+        check_bad_tail((const uint8_t[]){0, 0, 0, 1, 0, 0x0b, 200, 0xff, 0xff, 0xff, 0, 0}, 12,
                        "pcr_select.sizeof_select");
         /* A PCR beyond 23. */
-        check_bad_tail((const uint8_t[]){ 0, 0, 0, 1, 0, 0x0b, 4, 0, 0, 0, 1, 0, 0 }, 13, "pcr_select.pcr_select");
+        check_bad_tail((const uint8_t[]){0, 0, 0, 1, 0, 0x0b, 4, 0, 0, 0, 1, 0, 0}, 13,
+                       "pcr_select.pcr_select");
         /* An unknown hash. */
-        check_bad_tail((const uint8_t[]){ 0, 0, 0, 1, 0x12, 0x34, 3, 0xff, 0, 0, 0, 0 }, 12, "pcr_select.hash");
+        check_bad_tail((const uint8_t[]){0, 0, 0, 1, 0x12, 0x34, 3, 0xff, 0, 0, 0, 0}, 12,
+                       "pcr_select.hash");
         /* pcr_digest larger than any digest, with the bytes present. */
         {
-                uint8_t t[4 + 2 + 65] = { 0, 0, 0, 0, 0, 65 };
+                uint8_t t[4 + 2 + 65] = {0, 0, 0, 0, 0, 65};
 
                 check_bad_tail(t, sizeof(t), "pcr_digest");
         }
         /* pcr_digest claiming 0xffff bytes. */
-        check_bad_tail((const uint8_t[]){ 0, 0, 0, 0, 0xff, 0xff, 1, 2 }, 8, "pcr_digest");
+        check_bad_tail((const uint8_t[]){0, 0, 0, 0, 0xff, 0xff, 1, 2}, 8, "pcr_digest");
 }
 
 static void test_bad_header(void **state) {
@@ -262,7 +268,7 @@ static void test_bad_header(void **state) {
         size_t n = quote_header(b);
         TpmAttest a;
         ParseError err;
-        (void) state;
+        (void)state;
 
         memcpy(b + n, "\0\0\0\0\0\0", 6);
         n += 6;
@@ -298,7 +304,7 @@ static void test_other_attest_type(void **state) {
         uint8_t b[128];
         size_t n = quote_header(b);
         TpmAttest a;
-        (void) state;
+        (void)state;
 
         b[5] = 0x17; /* TPM_ST_ATTEST_CERTIFY: body kept undecoded */
         memcpy(b + n, "\x00\x02\xaa\xbb\x00\x00", 6);
@@ -312,35 +318,38 @@ static void test_other_attest_type(void **state) {
 static void test_bad_signature(void **state) {
         TpmSignature s;
         ParseError err;
-        (void) state;
+        (void)state;
 
         /* Unsupported scheme (HMAC). */
-        assert_int_equal(tpm_signature_parse((const uint8_t[]){ 0x00, 0x05, 0x00, 0x0b }, 4, &s, &err), -EBADMSG);
+        assert_int_equal(
+                tpm_attest_signature_parse((const uint8_t[]){0x00, 0x05, 0x00, 0x0b}, 4, &s, &err),
+                -EBADMSG);
         assert_string_equal(err.field, "sig_alg");
         /* RSA signature larger than 4096 bits. */
         {
-                static uint8_t b[6 + 513] = { 0x00, 0x14, 0x00, 0x0b, 0x02, 0x01 };
+                static uint8_t b[6 + 513] = {0x00, 0x14, 0x00, 0x0b, 0x02, 0x01};
 
-                assert_int_equal(tpm_signature_parse(b, sizeof(b), &s, &err), -EBADMSG);
+                assert_int_equal(tpm_attest_signature_parse(b, sizeof(b), &s, &err), -EBADMSG);
                 assert_string_equal(err.field, "signature.sig");
         }
         /* Empty RSA signature. */
-        assert_int_equal(tpm_signature_parse((const uint8_t[]){ 0x00, 0x14, 0x00, 0x0b, 0, 0 }, 6, &s, &err),
+        assert_int_equal(tpm_attest_signature_parse((const uint8_t[]){0x00, 0x14, 0x00, 0x0b, 0, 0},
+                                                    6, &s, &err),
                          -EBADMSG);
         /* ECDSA with r of 67 bytes. */
         {
-                static uint8_t b[4 + 2 + 67 + 2] = { 0x00, 0x18, 0x00, 0x0b, 0x00, 67 };
+                static uint8_t b[4 + 2 + 67 + 2] = {0x00, 0x18, 0x00, 0x0b, 0x00, 67};
 
-                assert_int_equal(tpm_signature_parse(b, sizeof(b), &s, &err), -EBADMSG);
+                assert_int_equal(tpm_attest_signature_parse(b, sizeof(b), &s, &err), -EBADMSG);
                 assert_string_equal(err.field, "signature.signature_r");
         }
         /* A valid ECDSA one. */
         {
-                uint8_t b[4 + 2 + 32 + 2 + 32] = { 0x00, 0x18, 0x00, 0x0b, 0x00, 32 };
+                uint8_t b[4 + 2 + 32 + 2 + 32] = {0x00, 0x18, 0x00, 0x0b, 0x00, 32};
 
                 b[38] = 0;
                 b[39] = 32;
-                assert_int_equal(tpm_signature_parse(b, sizeof(b), &s, NULL), 0);
+                assert_int_equal(tpm_attest_signature_parse(b, sizeof(b), &s, NULL), 0);
                 assert_int_equal(s.sig_alg, TPM_ALG_ECDSA);
                 assert_int_equal(s.ecdsa_r_size, 32);
                 assert_int_equal(s.ecdsa_s_size, 32);
@@ -348,9 +357,10 @@ static void test_bad_signature(void **state) {
 }
 
 static void test_peer_cos85_values(void **state) {
-        _cleanup_(json_object_putp) json_object *summary = read_peer_json("tpm-quote/gtt-cos85-n9009.json");
+        _cleanup_(json_object_putp) json_object *summary =
+                read_peer_json("tpm-quote/gtt-cos85-n9009.json");
         json_object *quotes = get(summary, "quotes");
-        (void) state;
+        (void)state;
 
         assert_int_equal(json_object_array_length(quotes), 3);
         for (size_t i = 0; i < 3; i++) {
@@ -362,31 +372,40 @@ static void test_peer_cos85_values(void **state) {
                 TpmAttest a;
                 TpmSignature s;
 
-                snprintf(path, sizeof(path), "tpm-quote/%s", json_object_get_string(get(q, "attest_file")));
+                snprintf(path, sizeof(path), "tpm-quote/%s",
+                         json_object_get_string(get(q, "attest_file")));
                 read_peer(path, &attest, &attest_size);
-                snprintf(path, sizeof(path), "tpm-quote/%s", json_object_get_string(get(q, "sig_file")));
+                snprintf(path, sizeof(path), "tpm-quote/%s",
+                         json_object_get_string(get(q, "sig_file")));
                 read_peer(path, &sig, &sig_size);
 
                 assert_int_equal(tpm_attest_parse(attest, attest_size, &a, NULL), 0);
                 assert_int_equal(a.magic, TPM_GENERATED_VALUE);
                 assert_int_equal(a.type, TPM_ST_ATTEST_QUOTE);
-                assert_int_equal(hex_decode(json_object_get_string(get(q, "extra_data_nonce")), &nonce, &nonce_size), 0);
+                assert_int_equal(hex_decode(json_object_get_string(get(q, "extra_data_nonce")),
+                                            &nonce, &nonce_size),
+                                 0);
                 assert_int_equal(a.extra_data_size, nonce_size);
                 assert_memory_equal(a.extra_data, nonce, nonce_size);
                 assert_int_equal(a.clock_info.clock, json_object_get_uint64(get(q, "clock")));
-                assert_int_equal(a.firmware_version,
-                                 strtoull(json_object_get_string(get(q, "firmware_version")), NULL, 16));
+                assert_int_equal(
+                        a.firmware_version,
+                        strtoull(json_object_get_string(get(q, "firmware_version")), NULL, 16));
                 assert_int_equal(a.pcr_select.n_banks, 1);
                 assert_int_equal(a.pcr_select.banks[0].alg,
                                  strtoul(json_object_get_string(get(sel, "hash_alg")), NULL, 16));
                 assert_int_equal(a.pcr_select.banks[0].mask, 0xffffff);
-                assert_int_equal(hex_decode(json_object_get_string(get(q, "pcr_digest")), &digest, &digest_size), 0);
+                assert_int_equal(hex_decode(json_object_get_string(get(q, "pcr_digest")), &digest,
+                                            &digest_size),
+                                 0);
                 assert_int_equal(a.pcr_digest_size, digest_size);
                 assert_memory_equal(a.pcr_digest, digest, digest_size);
 
-                assert_int_equal(tpm_signature_parse(sig, sig_size, &s, NULL), 0);
-                assert_int_equal(s.sig_alg, strtoul(json_object_get_string(get(q, "sig_alg")), NULL, 16));
-                assert_int_equal(s.hash_alg, strtoul(json_object_get_string(get(q, "sig_hash")), NULL, 16));
+                assert_int_equal(tpm_attest_signature_parse(sig, sig_size, &s, NULL), 0);
+                assert_int_equal(s.sig_alg,
+                                 strtoul(json_object_get_string(get(q, "sig_alg")), NULL, 16));
+                assert_int_equal(s.hash_alg,
+                                 strtoul(json_object_get_string(get(q, "sig_hash")), NULL, 16));
                 assert_int_equal(s.rsa_size, 256);
         }
 }
@@ -396,7 +415,7 @@ static void test_peer_ga_win_gcp_values(void **state) {
         size_t attest_size, sig_size;
         TpmAttest a;
         TpmSignature s;
-        (void) state;
+        (void)state;
 
         /* PROVENANCE: TPMS_ATTEST over the SHA-1 bank, PCR 0-23, empty
          * extraData; TPMT_SIGNATURE RSASSA with SHA-1. */
@@ -409,13 +428,13 @@ static void test_peer_ga_win_gcp_values(void **state) {
         assert_int_equal(a.pcr_select.banks[0].alg, TPM_ALG_SHA1);
         assert_int_equal(a.pcr_select.banks[0].mask, 0xffffff);
         assert_int_equal(a.pcr_digest_size, 20);
-        assert_int_equal(tpm_signature_parse(sig, sig_size, &s, NULL), 0);
+        assert_int_equal(tpm_attest_signature_parse(sig, sig_size, &s, NULL), 0);
         assert_int_equal(s.sig_alg, TPM_ALG_RSASSA);
         assert_int_equal(s.hash_alg, TPM_ALG_SHA1);
 }
 
 static void test_peer_publics(void **state) {
-        (void) state;
+        (void)state;
 
         for (size_t i = 0; i < ELEMENTSOF(peer_publics); i++) {
                 _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL, *again = NULL;
@@ -427,21 +446,21 @@ static void test_peer_publics(void **state) {
                 TpmKeyFormat format;
 
                 read_peer(peer_publics[i], &data, &size);
-                assert_int_equal(tpm_public_parse(data, size, &p, NULL), 0);
+                assert_int_equal(tpm_attest_public_parse(data, size, &p, NULL), 0);
                 /* PROVENANCE: both AKs are RSA-2048. */
                 assert_int_equal(p.type, TPM_ALG_RSA);
                 assert_int_equal(p.rsa_key_bits, 2048);
                 assert_int_equal(p.rsa_modulus_size, 256);
                 assert_true(p.object_attributes & TPM_ATTR_SIGN);
-                assert_int_equal(tpm_public_to_evp(&p, &key), 0);
+                assert_int_equal(tpm_public_key_from_tpmt(&p, &key), 0);
                 assert_int_equal(EVP_PKEY_get_bits(key), 2048);
                 assert_int_equal(tpm_public_key_fingerprint(key, fp), 0);
                 assert_int_equal(strlen(fp), 16);
 
                 /* The PEM we write loads back as the same key. */
                 assert_int_equal(tpm_public_key_to_pem(key, &pem), 0);
-                assert_int_equal(tpm_public_key_load((const uint8_t *) pem, strlen(pem), &again, &format, NULL, NULL,
-                                                     NULL),
+                assert_int_equal(tpm_public_key_load((const uint8_t *)pem, strlen(pem), &again,
+                                                     &format, NULL, NULL, NULL),
                                  0);
                 assert_int_equal(format, TPM_KEY_FORMAT_PEM);
                 assert_int_equal(EVP_PKEY_eq(key, again), 1);
@@ -452,7 +471,7 @@ static void test_peer_publics(void **state) {
                 TpmPublic p;
 
                 read_peer("tpm-quote/gtt-cos85-n9009-akpub.bin", &data, &size);
-                assert_int_equal(tpm_public_parse(data, size, &p, NULL), 0);
+                assert_int_equal(tpm_attest_public_parse(data, size, &p, NULL), 0);
                 /* PROVENANCE: RSASSA-SHA256. */
                 assert_int_equal(p.scheme, TPM_ALG_RSASSA);
                 assert_int_equal(p.scheme_hash, TPM_ALG_SHA256);
@@ -467,7 +486,7 @@ static void test_key_formats(void **state) {
         TpmPublic pub;
         bool has_pub = false;
         ParseError err;
-        (void) state;
+        (void)state;
 
         read_peer("tpm-quote/gtt-cos85-n9009-akpub.bin", &data, &size);
         assert_int_equal(tpm_public_key_load(data, size, &a, &format, &pub, &has_pub, NULL), 0);
@@ -477,8 +496,8 @@ static void test_key_formats(void **state) {
         /* The same with a TPM2B size in front. */
         tpm2b = malloc(size + 2);
         assert_non_null(tpm2b);
-        tpm2b[0] = (uint8_t) (size >> 8);
-        tpm2b[1] = (uint8_t) size;
+        tpm2b[0] = (uint8_t)(size >> 8);
+        tpm2b[1] = (uint8_t)size;
         memcpy(tpm2b + 2, data, size);
         assert_int_equal(tpm_public_key_load(tpm2b, size + 2, &b, &format, NULL, NULL, NULL), 0);
         assert_int_equal(format, TPM_KEY_FORMAT_TPM2B);
@@ -487,16 +506,19 @@ static void test_key_formats(void **state) {
         /* Garbage is none of the formats. */
         EVP_PKEY_free(b);
         b = NULL;
-        assert_int_equal(tpm_public_key_load((const uint8_t *) "garbage!", 8, &b, &format, NULL, NULL, &err), -EBADMSG);
+        assert_int_equal(
+                tpm_public_key_load((const uint8_t *)"garbage!", 8, &b, &format, NULL, NULL, &err),
+                -EBADMSG);
         assert_null(b);
-        assert_int_equal(tpm_public_key_load((const uint8_t *) "-----BEGIN PUBLIC KEY-----\nAAAA\n", 31, &b, &format,
-                                             NULL, NULL, &err),
+        assert_int_equal(tpm_public_key_load((const uint8_t *)"-----BEGIN PUBLIC KEY-----\nAAAA\n",
+                                             31, &b, &format, NULL, NULL, &err),
                          -EBADMSG);
 }
 
-static void load_cos85(const char *bank, uint8_t **attest, size_t *attest_size, TpmSignature *sig, EVP_PKEY **ak,
-                       TpmPcrValues *pcrs) {
-        _cleanup_(json_object_putp) json_object *summary = read_peer_json("tpm-quote/gtt-cos85-n9009.json");
+static void load_cos85(const char *bank, uint8_t **attest, size_t *attest_size, TpmSignature *sig,
+                       EVP_PKEY **ak, TpmPcrValues *pcrs) {
+        _cleanup_(json_object_putp) json_object *summary =
+                read_peer_json("tpm-quote/gtt-cos85-n9009.json");
         _cleanup_free_ uint8_t *s = NULL, *k = NULL;
         _cleanup_(json_object_putp) json_object *banks = json_object_new_object();
         json_object *quotes = get(summary, "quotes");
@@ -507,7 +529,7 @@ static void load_cos85(const char *bank, uint8_t **attest, size_t *attest_size, 
         read_peer(path, attest, attest_size);
         snprintf(path, sizeof(path), "tpm-quote/gtt-cos85-n9009-%s.sig", bank);
         read_peer(path, &s, &s_size);
-        assert_int_equal(tpm_signature_parse(s, s_size, sig, NULL), 0);
+        assert_int_equal(tpm_attest_signature_parse(s, s_size, sig, NULL), 0);
         read_peer("tpm-quote/gtt-cos85-n9009-akpub.bin", &k, &k_size);
         assert_int_equal(tpm_public_key_load(k, k_size, ak, NULL, NULL, NULL, NULL), 0);
 
@@ -521,8 +543,8 @@ static void load_cos85(const char *bank, uint8_t **attest, size_t *attest_size, 
 }
 
 static void test_verify_peer(void **state) {
-        static const char *const banks[] = { "sha1", "sha256", "sha384" };
-        (void) state;
+        static const char *const banks[] = {"sha1", "sha256", "sha384"};
+        (void)state;
 
         for (size_t i = 0; i < ELEMENTSOF(banks); i++) {
                 _cleanup_(EVP_PKEY_freep) EVP_PKEY *ak = NULL;
@@ -535,51 +557,64 @@ static void test_verify_peer(void **state) {
 
                 load_cos85(banks[i], &attest, &attest_size, &sig, &ak, &pcrs);
 
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, (const uint8_t *) "\x90\x09", 2,
-                                                  &pcrs, &v),
+                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak,
+                                                  (const uint8_t *)"\x90\x09", 2, &pcrs, &v),
                                  0);
                 assert_null(v.reason);
                 assert_true(v.nonce_checked && v.pcrs_checked && v.signature_checked);
 
                 /* Without nonce or PCRs: only the signature. */
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, NULL, &v), 0);
+                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, NULL, &v),
+                                 0);
                 assert_false(v.nonce_checked || v.pcrs_checked);
 
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, (const uint8_t *) "\x90\x08", 2,
-                                                  &pcrs, &v),
+                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak,
+                                                  (const uint8_t *)"\x90\x08", 2, &pcrs, &v),
                                  -ESTALE);
                 assert_string_equal(v.reason, "tpm.nonce_mismatch");
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, (const uint8_t *) "\x90", 1, &pcrs,
-                                                  &v),
+                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak,
+                                                  (const uint8_t *)"\x90", 1, &pcrs, &v),
                                  -ESTALE);
 
                 b = &pcrs.banks[0];
                 b->value[4][0] ^= 1;
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v), -EPERM);
+                assert_int_equal(
+                        tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v),
+                        -EPERM);
                 assert_string_equal(v.reason, "tpm.pcr_digest_mismatch");
                 b->value[4][0] ^= 1;
                 b->present &= ~(1u << 23);
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v), -ENODATA);
+                assert_int_equal(
+                        tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v),
+                        -ENODATA);
                 assert_string_equal(v.reason, "tpm.pcr_missing");
                 b->present |= 1u << 23;
 
                 sig.rsa[10] ^= 1;
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v), -EKEYREJECTED);
+                assert_int_equal(
+                        tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v),
+                        -EKEYREJECTED);
                 assert_string_equal(v.reason, "tpm.signature");
                 sig.rsa[10] ^= 1;
 
                 attest[attest_size - 1] ^= 1;
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v), -EKEYREJECTED);
+                assert_int_equal(
+                        tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v),
+                        -EKEYREJECTED);
                 assert_string_equal(v.reason, "tpm.signature");
                 attest[attest_size - 1] ^= 1;
 
-                assert_int_equal(tpm_quote_verify(attest, attest_size - 1, &sig, ak, NULL, 0, &pcrs, &v), -EBADMSG);
+                assert_int_equal(
+                        tpm_quote_verify(attest, attest_size - 1, &sig, ak, NULL, 0, &pcrs, &v),
+                        -EBADMSG);
                 assert_string_equal(v.reason, "tpm.malformed");
 
                 /* An ECDSA signature cannot come from this RSA key. */
                 sig.sig_alg = TPM_ALG_ECDSA;
                 sig.ecdsa_r_size = sig.ecdsa_s_size = 1;
-                assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v), -EKEYREJECTED);
+                assert_int_equal(
+                        tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, &pcrs, &v),
+                        -EKEYREJECTED);
                 assert_string_equal(v.reason, "tpm.signature");
         }
 }
@@ -591,11 +626,12 @@ static void test_verify_not_a_quote(void **state) {
         TpmSignature sig;
         TpmPcrValues pcrs;
         TpmQuoteVerdict v;
-        (void) state;
+        (void)state;
 
         load_cos85("sha256", &attest, &attest_size, &sig, &ak, &pcrs);
         attest[5] = 0x17; /* now a TPM_ST_ATTEST_CERTIFY */
-        assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, NULL, &v), -EMEDIUMTYPE);
+        assert_int_equal(tpm_quote_verify(attest, attest_size, &sig, ak, NULL, 0, NULL, &v),
+                         -EMEDIUMTYPE);
         assert_string_equal(v.reason, "tpm.not_a_quote");
 }
 
@@ -605,14 +641,15 @@ static void test_inspect(void **state) {
         size_t size;
         json_object *sel, *bank;
         ParseError err;
-        (void) state;
+        (void)state;
 
         read_peer("tpm-quote/gtt-cos85-n9009-sha256.attest", &attest, &size);
         assert_int_equal(tpm_attest_inspect(attest, size, &j, &err), 0);
         assert_string_equal(json_object_get_string(get(j, "magic")), "0xff544347");
         assert_string_equal(json_object_get_string(get(j, "type")), "TPM_ST_ATTEST_QUOTE");
         assert_string_equal(json_object_get_string(get(j, "extra_data")), "9009");
-        assert_string_equal(json_object_get_string(get(j, "firmware_version")), "0x2016051100162800");
+        assert_string_equal(json_object_get_string(get(j, "firmware_version")),
+                            "0x2016051100162800");
         assert_int_equal(json_object_get_uint64(get(get(j, "clock_info"), "clock")), 8219159552);
         assert_true(json_object_is_type(get(get(j, "clock_info"), "safe"), json_type_boolean));
         get(get(j, "clock_info"), "reset_count");

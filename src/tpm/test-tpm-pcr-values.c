@@ -23,9 +23,9 @@ static void test_round_trip(void **state) {
         _cleanup_(json_object_putp) json_object *j = NULL;
         uint8_t v1[20], v256[32];
         TpmPcrValues v = {}, back;
-        PcrSelection sel = { .banks = { { 0x000b, 0x81 }, { 0x0004, 0x1 } }, .n_banks = 2 };
+        PcrSelection sel = {.banks = {{0x000b, 0x81}, {0x0004, 0x1}}, .n_banks = 2};
         char err[256];
-        (void) state;
+        (void)state;
 
         memset(v1, 0x11, sizeof(v1));
         memset(v256, 0x22, sizeof(v256));
@@ -36,10 +36,12 @@ static void test_round_trip(void **state) {
         assert_true(tpm_pcr_values_cover(&v, &sel));
 
         assert_int_equal(tpm_pcr_values_to_json(&v, &j), 0);
-        assert_string_equal(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
-                            "{\"sha256\":{\"0\":\"2222222222222222222222222222222222222222222222222222222222222222\","
-                            "\"7\":\"2222222222222222222222222222222222222222222222222222222222222222\"},"
-                            "\"sha1\":{\"0\":\"1111111111111111111111111111111111111111\"}}");
+        assert_string_equal(
+                json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN),
+                "{\"sha256\":{\"0\":"
+                "\"2222222222222222222222222222222222222222222222222222222222222222\","
+                "\"7\":\"2222222222222222222222222222222222222222222222222222222222222222\"},"
+                "\"sha1\":{\"0\":\"1111111111111111111111111111111111111111\"}}");
         assert_int_equal(tpm_pcr_values_from_json(j, &back, err, sizeof(err)), 0);
         assert_int_equal(back.n_banks, 2);
         assert_non_null(tpm_pcr_values_bank(&back, 0x0004));
@@ -51,7 +53,7 @@ static void test_round_trip(void **state) {
 static void test_set_errors(void **state) {
         uint8_t d[64] = {};
         TpmPcrValues v = {};
-        (void) state;
+        (void)state;
 
         assert_int_equal(tpm_pcr_values_set(&v, 0x000b, 24, d, 32), -EINVAL);
         assert_int_equal(tpm_pcr_values_set(&v, 0x000b, 0, d, 20), -EINVAL);
@@ -79,7 +81,7 @@ static void test_bad_json(void **state) {
                 "{\"sha1\": {\"0\": 5}}",
                 "{\"sha256\": {\"0\": \"0000000000000000000000000000000000000000\"}}",
         };
-        (void) state;
+        (void)state;
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 TpmPcrValues v;

@@ -61,7 +61,8 @@ static void tpm_ak_template(TpmAkAlgorithm alg, TPM2B_PUBLIC *ret) {
  * a restricted signing key of the configured type and scheme. Anything
  * else there belongs to someone else and is left alone. */
 static bool tpm_ak_matches(TpmAkAlgorithm alg, const TPMT_PUBLIC *p) {
-        const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+        const TPMA_OBJECT need =
+                TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
 
         if ((p->objectAttributes & need) != need || (p->objectAttributes & TPMA_OBJECT_DECRYPT))
                 return false;
@@ -87,7 +88,8 @@ static int tpm_ak_marshal(const TPMT_PUBLIC *p, uint8_t **ret, size_t *ret_size)
         return 0;
 }
 
-static int tpm_ak_create(ESYS_CONTEXT *esys, TpmAkAlgorithm alg, TpmObject *ret, TPM2B_PUBLIC **ret_public) {
+static int tpm_ak_create(ESYS_CONTEXT *esys, TpmAkAlgorithm alg, TpmObject *ret,
+                         TPM2B_PUBLIC **ret_public) {
         _cleanup_(Esys_Freep) TPM2B_CREATION_DATA *creation_data = NULL;
         _cleanup_(Esys_Freep) TPM2B_DIGEST *creation_hash = NULL;
         _cleanup_(Esys_Freep) TPMT_TK_CREATION *creation_ticket = NULL;
@@ -99,12 +101,12 @@ static int tpm_ak_create(ESYS_CONTEXT *esys, TpmAkAlgorithm alg, TpmObject *ret,
         TSS2_RC rc;
 
         tpm_ak_template(alg, &tmpl);
-        rc = Esys_CreatePrimary(esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                &sensitive, &tmpl, &outside, &creation_pcrs, &tr, ret_public, &creation_data,
-                                &creation_hash, &creation_ticket);
+        rc = Esys_CreatePrimary(esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                ESYS_TR_NONE, &sensitive, &tmpl, &outside, &creation_pcrs, &tr,
+                                ret_public, &creation_data, &creation_hash, &creation_ticket);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_CreatePrimary");
-        *ret = (TpmObject){ .esys = esys, .tr = tr, .persistent = false };
+        *ret = (TpmObject){.esys = esys, .tr = tr, .persistent = false};
         return 0;
 }
 
@@ -113,33 +115,35 @@ static int tpm_ak_handle_exists(ESYS_CONTEXT *esys, uint32_t handle, bool *ret) 
         TPMI_YES_NO more;
         TSS2_RC rc;
 
-        rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES, handle, 1, &more,
-                                &cap);
+        rc = Esys_GetCapability(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+                                handle, 1, &more, &cap);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_GetCapability(TPM2_CAP_HANDLES)");
         *ret = cap->data.handles.count > 0 && cap->data.handles.handle[0] == handle;
         return 0;
 }
 
-static int tpm_ak_load_persistent(ESYS_CONTEXT *esys, TpmAkAlgorithm alg, uint32_t handle, TpmObject *ret,
-                                  TPM2B_PUBLIC **ret_public) {
+static int tpm_ak_load_persistent(ESYS_CONTEXT *esys, TpmAkAlgorithm alg, uint32_t handle,
+                                  TpmObject *ret, TPM2B_PUBLIC **ret_public) {
         _cleanup_(tpm_object_flush) TpmObject o = TPM_OBJECT_NULL;
         _cleanup_(Esys_Freep) TPM2B_PUBLIC *pub = NULL;
         _cleanup_(Esys_Freep) TPM2B_NAME *name = NULL, *qualified = NULL;
         TSS2_RC rc;
 
-        o = (TpmObject){ .esys = esys, .tr = ESYS_TR_NONE, .persistent = true };
+        o = (TpmObject){.esys = esys, .tr = ESYS_TR_NONE, .persistent = true};
         rc = Esys_TR_FromTPMPublic(esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &o.tr);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_TR_FromTPMPublic");
-        rc = Esys_ReadPublic(esys, o.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name, &qualified);
+        rc = Esys_ReadPublic(esys, o.tr, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, &name,
+                             &qualified);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_ReadPublic");
         if (!tpm_ak_matches(alg, &pub->publicArea))
-                return log_debug_errno(EEXIST,
-                                       "Persistent handle 0x%08x holds an object that is not a restricted %s "
-                                       "signing key; not touching it",
-                                       handle, tpm_ak_algorithm_to_string(alg));
+                return log_debug_errno(
+                        EEXIST,
+                        "Persistent handle 0x%08x holds an object that is not a restricted %s "
+                        "signing key; not touching it",
+                        handle, tpm_ak_algorithm_to_string(alg));
         *ret_public = TAKE_PTR(pub);
         *ret = tpm_object_take(&o);
         return 0;
@@ -156,21 +160,21 @@ static int tpm_ak_persist(ESYS_CONTEXT *esys, TpmAkAlgorithm alg, uint32_t handl
         r = tpm_ak_create(esys, alg, &transient, &pub);
         if (r < 0)
                 return r;
-        rc = Esys_EvictControl(esys, ESYS_TR_RH_OWNER, transient.tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                               handle, &persistent);
+        rc = Esys_EvictControl(esys, ESYS_TR_RH_OWNER, transient.tr, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                               ESYS_TR_NONE, handle, &persistent);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_EvictControl");
-        log_debug("Created the %s attestation key and persisted it at 0x%08x", tpm_ak_algorithm_to_string(alg),
-                  handle);
+        log_debug("Created the %s attestation key and persisted it at 0x%08x",
+                  tpm_ak_algorithm_to_string(alg), handle);
         /* The transient copy is flushed on return; from here on the key is
          * used through its persistent handle. */
-        *ret = (TpmObject){ .esys = esys, .tr = persistent, .persistent = true };
+        *ret = (TpmObject){.esys = esys, .tr = persistent, .persistent = true};
         *ret_public = TAKE_PTR(pub);
         return 0;
 }
 
-int tpm_ak_open(TpmContext *c, TpmAkAlgorithm alg, uint32_t handle, TpmObject *ret_ak, uint8_t **ret_public,
-                size_t *ret_public_size) {
+int tpm_ak_open(TpmContext *c, TpmAkAlgorithm alg, uint32_t handle, TpmObject *ret_ak,
+                uint8_t **ret_public, size_t *ret_public_size) {
         _cleanup_(tpm_object_flush) TpmObject ak = TPM_OBJECT_NULL;
         _cleanup_(Esys_Freep) TPM2B_PUBLIC *pub = NULL;
         ESYS_CONTEXT *esys = tpm_context_esys(c);

@@ -19,14 +19,14 @@ static const struct {
         uint16_t type;
         const char *name;
 } attest_types[] = {
-        { TPM_ST_ATTEST_NV, "TPM_ST_ATTEST_NV" },
-        { TPM_ST_ATTEST_COMMAND_AUDIT, "TPM_ST_ATTEST_COMMAND_AUDIT" },
-        { TPM_ST_ATTEST_SESSION_AUDIT, "TPM_ST_ATTEST_SESSION_AUDIT" },
-        { TPM_ST_ATTEST_CERTIFY, "TPM_ST_ATTEST_CERTIFY" },
-        { TPM_ST_ATTEST_QUOTE, "TPM_ST_ATTEST_QUOTE" },
-        { TPM_ST_ATTEST_TIME, "TPM_ST_ATTEST_TIME" },
-        { TPM_ST_ATTEST_CREATION, "TPM_ST_ATTEST_CREATION" },
-        { TPM_ST_ATTEST_NV_DIGEST, "TPM_ST_ATTEST_NV_DIGEST" },
+        {TPM_ST_ATTEST_NV, "TPM_ST_ATTEST_NV"},
+        {TPM_ST_ATTEST_COMMAND_AUDIT, "TPM_ST_ATTEST_COMMAND_AUDIT"},
+        {TPM_ST_ATTEST_SESSION_AUDIT, "TPM_ST_ATTEST_SESSION_AUDIT"},
+        {TPM_ST_ATTEST_CERTIFY, "TPM_ST_ATTEST_CERTIFY"},
+        {TPM_ST_ATTEST_QUOTE, "TPM_ST_ATTEST_QUOTE"},
+        {TPM_ST_ATTEST_TIME, "TPM_ST_ATTEST_TIME"},
+        {TPM_ST_ATTEST_CREATION, "TPM_ST_ATTEST_CREATION"},
+        {TPM_ST_ATTEST_NV_DIGEST, "TPM_ST_ATTEST_NV_DIGEST"},
 };
 
 const char *tpm_attest_type_to_string(uint16_t type) {
@@ -38,7 +38,8 @@ const char *tpm_attest_type_to_string(uint16_t type) {
 
 /* A TPM2B into a fixed buffer; a size beyond what the TPM type can hold is
  * malformed, whatever is left in the input. */
-static int tpm_attest_tpm2b(Reader *rd, const char *field, uint8_t *dst, size_t max, size_t *ret_size) {
+static int tpm_attest_tpm2b(Reader *rd, const char *field, uint8_t *dst, size_t max,
+                            size_t *ret_size) {
         Reader save = *rd, sub;
         const uint8_t *p;
         size_t n;
@@ -50,7 +51,8 @@ static int tpm_attest_tpm2b(Reader *rd, const char *field, uint8_t *dst, size_t 
         n = reader_left(&sub);
         if (n > max) {
                 *rd = save;
-                return reader_fail(rd, field, "size %zu exceeds the %zu bytes this field can hold", n, max);
+                return reader_fail(rd, field, "size %zu exceeds the %zu bytes this field can hold",
+                                   n, max);
         }
         reader_rest(&sub, &p, &n);
         if (n > 0)
@@ -106,14 +108,15 @@ static int tpm_attest_pcr_selection(Reader *rd, PcrSelection *ret) {
                 return r;
         if (count > PCR_SELECTION_MAX_BANKS) {
                 *rd = save;
-                return reader_fail(rd, "pcr_select.count", "%u banks, at most %d are supported", count,
-                                   PCR_SELECTION_MAX_BANKS);
+                return reader_fail(rd, "pcr_select.count", "%u banks, at most %d are supported",
+                                   count, PCR_SELECTION_MAX_BANKS);
         }
         /* Each TPMS_PCR_SELECTION takes at least a hash and a size. */
-        if ((size_t) count * 3 > reader_left(rd)) {
+        if ((size_t)count * 3 > reader_left(rd)) {
                 *rd = save;
-                return reader_fail(rd, "pcr_select.count", "%u banks need at least %u bytes, %zu left", count,
-                                   count * 3, reader_left(rd));
+                return reader_fail(rd, "pcr_select.count",
+                                   "%u banks need at least %u bytes, %zu left", count, count * 3,
+                                   reader_left(rd));
         }
         for (uint32_t i = 0; i < count; i++) {
                 PcrBank *bank = &sel.banks[sel.n_banks++];
@@ -129,8 +132,8 @@ static int tpm_attest_pcr_selection(Reader *rd, PcrSelection *ret) {
                         return r;
                 if (n > TPM_PCR_SELECT_MAX) {
                         *rd = save;
-                        return reader_fail(rd, "pcr_select.sizeof_select", "%u bytes, at most %d", n,
-                                           TPM_PCR_SELECT_MAX);
+                        return reader_fail(rd, "pcr_select.sizeof_select", "%u bytes, at most %d",
+                                           n, TPM_PCR_SELECT_MAX);
                 }
                 r = reader_field(rd, reader_bytes(rd, n, &bits), "pcr_select.pcr_select");
                 if (r < 0)
@@ -144,7 +147,8 @@ static int tpm_attest_pcr_selection(Reader *rd, PcrSelection *ret) {
                                 if (pcr >= PCR_MAX) {
                                         *rd = save;
                                         return reader_fail(rd, "pcr_select.pcr_select",
-                                                           "selects PCR %u, beyond the %d PCRs of a PC Client TPM",
+                                                           "selects PCR %u, beyond the %d PCRs of "
+                                                           "a PC Client TPM",
                                                            pcr, PCR_MAX);
                                 }
                                 bank->mask |= 1u << pcr;
@@ -169,20 +173,22 @@ int tpm_attest_parse(const uint8_t *data, size_t size, TpmAttest *ret, ParseErro
         /* A TPM signs only structures it made itself with this magic, so
          * that data from outside can never pass for an attestation. */
         if (a.magic != TPM_GENERATED_VALUE)
-                return reader_fail(&save, "magic", "0x%08x is not TPM_GENERATED_VALUE (0x%08x)", a.magic,
-                                   TPM_GENERATED_VALUE);
+                return reader_fail(&save, "magic", "0x%08x is not TPM_GENERATED_VALUE (0x%08x)",
+                                   a.magic, TPM_GENERATED_VALUE);
         save = rd;
         r = tpm_attest_u16(&rd, "type", &a.type);
         if (r < 0)
                 return r;
         if (!tpm_attest_type_to_string(a.type))
-                return reader_fail(&save, "type", "0x%04x is not a TPM_ST_ATTEST_* structure tag", a.type);
+                return reader_fail(&save, "type", "0x%04x is not a TPM_ST_ATTEST_* structure tag",
+                                   a.type);
 
-        r = tpm_attest_tpm2b(&rd, "qualified_signer", a.qualified_signer, sizeof(a.qualified_signer),
-                             &a.qualified_signer_size);
+        r = tpm_attest_tpm2b(&rd, "qualified_signer", a.qualified_signer,
+                             sizeof(a.qualified_signer), &a.qualified_signer_size);
         if (r < 0)
                 return r;
-        r = tpm_attest_tpm2b(&rd, "extra_data", a.extra_data, sizeof(a.extra_data), &a.extra_data_size);
+        r = tpm_attest_tpm2b(&rd, "extra_data", a.extra_data, sizeof(a.extra_data),
+                             &a.extra_data_size);
         if (r < 0)
                 return r;
 
@@ -210,7 +216,8 @@ int tpm_attest_parse(const uint8_t *data, size_t size, TpmAttest *ret, ParseErro
                 r = tpm_attest_pcr_selection(&rd, &a.pcr_select);
                 if (r < 0)
                         return r;
-                r = tpm_attest_tpm2b(&rd, "pcr_digest", a.pcr_digest, sizeof(a.pcr_digest), &a.pcr_digest_size);
+                r = tpm_attest_tpm2b(&rd, "pcr_digest", a.pcr_digest, sizeof(a.pcr_digest),
+                                     &a.pcr_digest_size);
                 if (r < 0)
                         return r;
                 r = tpm_attest_no_trailing(&rd, "TPMS_QUOTE_INFO");
@@ -223,7 +230,8 @@ int tpm_attest_parse(const uint8_t *data, size_t size, TpmAttest *ret, ParseErro
         return 0;
 }
 
-int tpm_signature_parse(const uint8_t *data, size_t size, TpmSignature *ret, ParseError *err) {
+int tpm_attest_signature_parse(const uint8_t *data, size_t size, TpmSignature *ret,
+                               ParseError *err) {
         TpmSignature s = {};
         Reader rd, save;
         int r;
@@ -250,15 +258,18 @@ int tpm_signature_parse(const uint8_t *data, size_t size, TpmSignature *ret, Par
                 r = tpm_attest_hash_alg(&rd, "signature.hash", false, &s.hash_alg);
                 if (r < 0)
                         return r;
-                r = tpm_attest_tpm2b(&rd, "signature.signature_r", s.ecdsa_r, sizeof(s.ecdsa_r), &s.ecdsa_r_size);
+                r = tpm_attest_tpm2b(&rd, "signature.signature_r", s.ecdsa_r, sizeof(s.ecdsa_r),
+                                     &s.ecdsa_r_size);
                 if (r < 0)
                         return r;
-                r = tpm_attest_tpm2b(&rd, "signature.signature_s", s.ecdsa_s, sizeof(s.ecdsa_s), &s.ecdsa_s_size);
+                r = tpm_attest_tpm2b(&rd, "signature.signature_s", s.ecdsa_s, sizeof(s.ecdsa_s),
+                                     &s.ecdsa_s_size);
                 if (r < 0)
                         return r;
                 break;
         default:
-                return reader_fail(&save, "sig_alg", "unsupported signature algorithm 0x%04x (RSASSA, RSAPSS, ECDSA)",
+                return reader_fail(&save, "sig_alg",
+                                   "unsupported signature algorithm 0x%04x (RSASSA, RSAPSS, ECDSA)",
                                    s.sig_alg);
         }
         r = tpm_attest_no_trailing(&rd, "TPMT_SIGNATURE");
@@ -270,7 +281,7 @@ int tpm_signature_parse(const uint8_t *data, size_t size, TpmSignature *ret, Par
 
 /* TPMT_ASYM_SCHEME details: which schemes carry a hash (TPMS_SCHEME_HASH),
  * which a hash and a count (ECDAA), which nothing. */
-static int tpm_public_scheme(Reader *rd, TpmPublic *p) {
+static int tpm_attest_public_scheme(Reader *rd, TpmPublic *p) {
         Reader save = *rd;
         uint16_t count;
         int r;
@@ -289,18 +300,20 @@ static int tpm_public_scheme(Reader *rd, TpmPublic *p) {
         case TPM_ALG_ECDH:
         case TPM_ALG_SM2:
         case TPM_ALG_ECSCHNORR:
-                return tpm_attest_hash_alg(rd, "parameters.scheme.hash_alg", false, &p->scheme_hash);
+                return tpm_attest_hash_alg(rd, "parameters.scheme.hash_alg", false,
+                                           &p->scheme_hash);
         case TPM_ALG_ECDAA:
                 r = tpm_attest_hash_alg(rd, "parameters.scheme.hash_alg", false, &p->scheme_hash);
                 if (r < 0)
                         return r;
                 return tpm_attest_u16(rd, "parameters.scheme.count", &count);
         default:
-                return reader_fail(&save, "parameters.scheme", "unknown asymmetric scheme 0x%04x", p->scheme);
+                return reader_fail(&save, "parameters.scheme", "unknown asymmetric scheme 0x%04x",
+                                   p->scheme);
         }
 }
 
-int tpm_public_parse(const uint8_t *data, size_t size, TpmPublic *ret, ParseError *err) {
+int tpm_attest_public_parse(const uint8_t *data, size_t size, TpmPublic *ret, ParseError *err) {
         uint8_t policy[TPM_MAX_DIGEST];
         size_t policy_size;
         uint16_t sym, key_bits, mode, kdf, kdf_hash;
@@ -338,7 +351,7 @@ int tpm_public_parse(const uint8_t *data, size_t size, TpmPublic *ret, ParseErro
                 if (r < 0)
                         return r;
         }
-        r = tpm_public_scheme(&rd, &p);
+        r = tpm_attest_public_scheme(&rd, &p);
         if (r < 0)
                 return r;
 
@@ -349,7 +362,8 @@ int tpm_public_parse(const uint8_t *data, size_t size, TpmPublic *ret, ParseErro
                 r = tpm_attest_u32(&rd, "parameters.exponent", &p.rsa_exponent);
                 if (r < 0)
                         return r;
-                r = tpm_attest_tpm2b(&rd, "unique.rsa", p.rsa_modulus, sizeof(p.rsa_modulus), &p.rsa_modulus_size);
+                r = tpm_attest_tpm2b(&rd, "unique.rsa", p.rsa_modulus, sizeof(p.rsa_modulus),
+                                     &p.rsa_modulus_size);
                 if (r < 0)
                         return r;
         } else {
@@ -391,7 +405,7 @@ static int tpm_attest_json_add(json_object *obj, const char *key, json_object *v
 static int tpm_attest_json_hex_u64(json_object *obj, const char *key, uint64_t v, int width) {
         char buf[32];
 
-        snprintf(buf, sizeof(buf), "0x%0*llx", width, (unsigned long long) v);
+        snprintf(buf, sizeof(buf), "0x%0*llx", width, (unsigned long long)v);
         return json_add_string(obj, key, buf);
 }
 
@@ -403,7 +417,7 @@ static int tpm_attest_json_selection(const PcrSelection *sel, json_object **ret)
                 return -ENOMEM;
         for (size_t b = 0; b < sel->n_banks; b++) {
                 _cleanup_(json_object_putp) json_object *bank = json_object_new_object(),
-                                                         *pcrs = json_object_new_array();
+                                                        *pcrs = json_object_new_array();
 
                 if (!bank || !pcrs)
                         return -ENOMEM;
@@ -412,7 +426,7 @@ static int tpm_attest_json_selection(const PcrSelection *sel, json_object **ret)
                         return r;
                 for (unsigned i = 0; i < PCR_MAX; i++)
                         if (sel->banks[b].mask & (1u << i))
-                                if (json_object_array_add(pcrs, json_object_new_int((int) i)) < 0)
+                                if (json_object_array_add(pcrs, json_object_new_int((int)i)) < 0)
                                         return -ENOMEM;
                 r = tpm_attest_json_add(bank, "pcrs", TAKE_PTR(pcrs));
                 if (r < 0)
@@ -440,12 +454,14 @@ int tpm_attest_inspect(const uint8_t *data, size_t size, json_object **ret, Pars
                 return -ENOMEM;
         if ((r = tpm_attest_json_hex_u64(out, "magic", a.magic, 8)) < 0 ||
             (r = json_add_string(out, "type", tpm_attest_type_to_string(a.type))) < 0 ||
-            (r = json_add_hex(out, "qualified_signer", a.qualified_signer, a.qualified_signer_size)) < 0 ||
+            (r = json_add_hex(out, "qualified_signer", a.qualified_signer,
+                              a.qualified_signer_size)) < 0 ||
             (r = json_add_hex(out, "extra_data", a.extra_data, a.extra_data_size)) < 0 ||
             (r = json_add_u64(clock, "clock", a.clock_info.clock)) < 0 ||
             (r = json_add_u64(clock, "reset_count", a.clock_info.reset_count)) < 0 ||
             (r = json_add_u64(clock, "restart_count", a.clock_info.restart_count)) < 0 ||
-            (r = tpm_attest_json_add(clock, "safe", json_object_new_boolean(a.clock_info.safe))) < 0)
+            (r = tpm_attest_json_add(clock, "safe", json_object_new_boolean(a.clock_info.safe))) <
+                    0)
                 return r;
         r = tpm_attest_json_add(out, "clock_info", TAKE_PTR(clock));
         if (r < 0)

@@ -38,7 +38,7 @@ int tpm_context_open(const char *tcti, TpmContext **ret) {
          * every failure ourselves, once, so its logging stays off unless
          * the user asks for it through TSS2_LOG. */
         if (!getenv("TSS2_LOG"))
-                (void) setenv("TSS2_LOG", "all+NONE", 0);
+                (void)setenv("TSS2_LOG", "all+NONE", 0);
 
         c = calloc(1, sizeof(*c));
         if (!c)

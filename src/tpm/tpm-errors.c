@@ -101,6 +101,6 @@ int tpm_errors_to_errno(TSS2_RC rc) {
 int tpm_errors_log(TSS2_RC rc, const char *call) {
         int r = tpm_errors_to_errno(rc);
 
-        log_debug_errno(r, "%s failed: 0x%08x %s", call, (unsigned) rc, Tss2_RC_Decode(rc));
+        log_debug_errno(r, "%s failed: 0x%08x %s", call, (unsigned)rc, Tss2_RC_Decode(rc));
         return r;
 }

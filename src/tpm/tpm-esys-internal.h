@@ -6,6 +6,6 @@
 #include <tss2/tss2_esys.h>
 
 static inline void Esys_Freep(void *p) {
-        Esys_Free(*(void **) p);
-        *(void **) p = NULL;
+        Esys_Free(*(void **)p);
+        *(void **)p = NULL;
 }

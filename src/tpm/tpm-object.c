@@ -15,7 +15,7 @@ void tpm_object_flush(TpmObject *o) {
         else
                 rc = Esys_FlushContext(o->esys, o->tr);
         if (rc != TSS2_RC_SUCCESS)
-                (void) tpm_errors_log(rc, o->persistent ? "Esys_TR_Close" : "Esys_FlushContext");
+                (void)tpm_errors_log(rc, o->persistent ? "Esys_TR_Close" : "Esys_FlushContext");
         o->tr = ESYS_TR_NONE;
 }
 

@@ -19,8 +19,9 @@ const TpmPcrBankValues *tpm_pcr_values_bank(const TpmPcrValues *v, uint16_t alg)
         return NULL;
 }
 
-int tpm_pcr_values_set(TpmPcrValues *v, uint16_t alg, unsigned pcr, const uint8_t *value, size_t size) {
-        TpmPcrBankValues *bank = (TpmPcrBankValues *) tpm_pcr_values_bank(v, alg);
+int tpm_pcr_values_set(TpmPcrValues *v, uint16_t alg, unsigned pcr, const uint8_t *value,
+                       size_t size) {
+        TpmPcrBankValues *bank = (TpmPcrBankValues *)tpm_pcr_values_bank(v, alg);
         size_t n = tpm_alg_hash_size(alg);
 
         if (n == 0 || n > TPM_PCR_VALUE_MAX || size != n || pcr >= PCR_MAX)
@@ -29,7 +30,7 @@ int tpm_pcr_values_set(TpmPcrValues *v, uint16_t alg, unsigned pcr, const uint8_
                 if (v->n_banks >= TPM_PCR_VALUES_MAX_BANKS)
                         return -E2BIG;
                 bank = &v->banks[v->n_banks++];
-                *bank = (TpmPcrBankValues){ .alg = alg };
+                *bank = (TpmPcrBankValues){.alg = alg};
         }
         memcpy(bank->value[pcr], value, n);
         bank->present |= 1u << pcr;
@@ -98,7 +99,7 @@ static int tpm_pcr_values_index(const char *s, unsigned *ret) {
         for (const char *p = s; *p; p++) {
                 if (*p < '0' || *p > '9')
                         return -EINVAL;
-                v = v * 10 + (unsigned) (*p - '0');
+                v = v * 10 + (unsigned)(*p - '0');
         }
         if (v >= PCR_MAX)
                 return -EINVAL;
@@ -111,19 +112,25 @@ int tpm_pcr_values_from_json(json_object *j, TpmPcrValues *ret, char *err, size_
         int r;
 
         if (!json_object_is_type(j, json_type_object))
-                return tpm_pcr_values_fail(err, err_size, "expected an object of banks ({\"sha256\": {\"0\": \"hex\"}})");
+                return tpm_pcr_values_fail(
+                        err, err_size,
+                        "expected an object of banks ({\"sha256\": {\"0\": \"hex\"}})");
         json_object_object_foreach(j, bank_name, bank) {
                 int alg = tpm_alg_hash_from_name(bank_name);
 
                 if (alg < 0)
-                        return tpm_pcr_values_fail(err, err_size, "unknown PCR bank '%s'", bank_name);
-                if (tpm_pcr_values_bank(&v, (uint16_t) alg))
-                        return tpm_pcr_values_fail(err, err_size, "bank '%s' appears twice", bank_name);
+                        return tpm_pcr_values_fail(err, err_size, "unknown PCR bank '%s'",
+                                                   bank_name);
+                if (tpm_pcr_values_bank(&v, (uint16_t)alg))
+                        return tpm_pcr_values_fail(err, err_size, "bank '%s' appears twice",
+                                                   bank_name);
                 if (!json_object_is_type(bank, json_type_object))
-                        return tpm_pcr_values_fail(err, err_size, "bank '%s': expected an object of PCR values",
+                        return tpm_pcr_values_fail(err, err_size,
+                                                   "bank '%s': expected an object of PCR values",
                                                    bank_name);
                 if (json_object_object_length(bank) == 0)
-                        return tpm_pcr_values_fail(err, err_size, "bank '%s' has no PCR values", bank_name);
+                        return tpm_pcr_values_fail(err, err_size, "bank '%s' has no PCR values",
+                                                   bank_name);
                 json_object_object_foreach(bank, key, value) {
                         _cleanup_free_ uint8_t *bytes = NULL;
                         const TpmPcrBankValues *bv;
@@ -131,24 +138,29 @@ int tpm_pcr_values_from_json(json_object *j, TpmPcrValues *ret, char *err, size_
                         unsigned pcr;
 
                         if (tpm_pcr_values_index(key, &pcr) < 0)
-                                return tpm_pcr_values_fail(err, err_size, "bank '%s': '%s' is not a PCR index 0-23",
-                                                           bank_name, key);
-                        bv = tpm_pcr_values_bank(&v, (uint16_t) alg);
+                                return tpm_pcr_values_fail(
+                                        err, err_size, "bank '%s': '%s' is not a PCR index 0-23",
+                                        bank_name, key);
+                        bv = tpm_pcr_values_bank(&v, (uint16_t)alg);
                         if (bv && (bv->present & (1u << pcr)))
-                                return tpm_pcr_values_fail(err, err_size, "bank '%s': PCR %u appears twice",
+                                return tpm_pcr_values_fail(err, err_size,
+                                                           "bank '%s': PCR %u appears twice",
                                                            bank_name, pcr);
                         if (!json_object_is_type(value, json_type_string))
-                                return tpm_pcr_values_fail(err, err_size, "%s PCR %u: expected a hex string",
+                                return tpm_pcr_values_fail(err, err_size,
+                                                           "%s PCR %u: expected a hex string",
                                                            bank_name, pcr);
                         r = hex_decode(json_object_get_string(value), &bytes, &n);
                         if (r == -ENOMEM)
                                 return r;
-                        if (r < 0 || n != tpm_alg_hash_size((uint16_t) alg))
-                                return tpm_pcr_values_fail(err, err_size, "%s PCR %u: expected %zu bytes of hex",
-                                                           bank_name, pcr, tpm_alg_hash_size((uint16_t) alg));
-                        r = tpm_pcr_values_set(&v, (uint16_t) alg, pcr, bytes, n);
+                        if (r < 0 || n != tpm_alg_hash_size((uint16_t)alg))
+                                return tpm_pcr_values_fail(
+                                        err, err_size, "%s PCR %u: expected %zu bytes of hex",
+                                        bank_name, pcr, tpm_alg_hash_size((uint16_t)alg));
+                        r = tpm_pcr_values_set(&v, (uint16_t)alg, pcr, bytes, n);
                         if (r < 0)
-                                return tpm_pcr_values_fail(err, err_size, "bank '%s': too many banks", bank_name);
+                                return tpm_pcr_values_fail(err, err_size,
+                                                           "bank '%s': too many banks", bank_name);
                 }
         }
         *ret = v;

@@ -14,12 +14,13 @@
 #define TPM_PCR_READ_MAX_CALLS 16
 
 static void tpm_pcr_to_tpml(const PcrSelection *sel, TPML_PCR_SELECTION *ret) {
-        *ret = (TPML_PCR_SELECTION){ .count = (uint32_t) sel->n_banks };
+        *ret = (TPML_PCR_SELECTION){.count = (uint32_t)sel->n_banks};
         for (size_t b = 0; b < sel->n_banks; b++) {
                 ret->pcrSelections[b].hash = sel->banks[b].alg;
                 ret->pcrSelections[b].sizeofSelect = 3;
                 for (unsigned i = 0; i < 3; i++)
-                        ret->pcrSelections[b].pcrSelect[i] = (uint8_t) (sel->banks[b].mask >> (8 * i));
+                        ret->pcrSelections[b].pcrSelect[i] =
+                                (uint8_t)(sel->banks[b].mask >> (8 * i));
         }
 }
 
@@ -48,13 +49,14 @@ int tpm_pcr_read(TpmContext *c, const PcrSelection *sel, TpmPcrValues *ret) {
                         return -EIO;
 
                 tpm_pcr_to_tpml(&want, &in);
-                rc = Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in, &update_counter, &out_sel,
-                                   &digests);
+                rc = Esys_PCR_Read(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &in,
+                                   &update_counter, &out_sel, &digests);
                 if (rc != TSS2_RC_SUCCESS)
                         return tpm_errors_log(rc, "Esys_PCR_Read");
                 if (digests->count == 0)
-                        return log_debug_errno(ENXIO, "The TPM returned no value for PCRs it was asked for; "
-                                                      "is the bank allocated?");
+                        return log_debug_errno(
+                                ENXIO, "The TPM returned no value for PCRs it was asked for; "
+                                       "is the bank allocated?");
 
                 /* Values come bank by bank in the order of the returned
                  * selection, PCRs ascending within a bank. */
@@ -69,14 +71,17 @@ int tpm_pcr_read(TpmContext *c, const PcrSelection *sel, TpmPcrValues *ret) {
                                 if (!(s->pcrSelect[i / 8] & (1u << (i % 8))))
                                         continue;
                                 if (k >= digests->count || !w || !(w->mask & (1u << i)))
-                                        return log_debug_errno(EIO, "TPM2_PCR_Read returned a selection it "
-                                                                    "was not asked for");
+                                        return log_debug_errno(
+                                                EIO, "TPM2_PCR_Read returned a selection it "
+                                                     "was not asked for");
                                 r = tpm_pcr_values_set(&v, s->hash, i, digests->digests[k].buffer,
                                                        digests->digests[k].size);
                                 if (r < 0)
-                                        return log_debug_errno(EIO, "TPM2_PCR_Read returned a %u-byte value "
-                                                                    "for a bank that needs another size",
-                                                               digests->digests[k].size);
+                                        return log_debug_errno(
+                                                EIO,
+                                                "TPM2_PCR_Read returned a %u-byte value "
+                                                "for a bank that needs another size",
+                                                digests->digests[k].size);
                                 w->mask &= ~(1u << i);
                                 k++;
                         }
@@ -87,7 +92,7 @@ int tpm_pcr_read(TpmContext *c, const PcrSelection *sel, TpmPcrValues *ret) {
 }
 
 int tpm_pcr_extend(TpmContext *c, unsigned pcr, const TpmDigest *digests, size_t n_digests) {
-        TPML_DIGEST_VALUES values = { .count = (uint32_t) n_digests };
+        TPML_DIGEST_VALUES values = {.count = (uint32_t)n_digests};
         TSS2_RC rc;
 
         if (pcr >= PCR_MAX || n_digests == 0 || n_digests > TPM2_NUM_PCR_BANKS)
@@ -99,8 +104,8 @@ int tpm_pcr_extend(TpmContext *c, unsigned pcr, const TpmDigest *digests, size_t
                 values.digests[i].hashAlg = digests[i].alg;
                 memcpy(&values.digests[i].digest, digests[i].value, digests[i].size);
         }
-        rc = Esys_PCR_Extend(tpm_context_esys(c), ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                             &values);
+        rc = Esys_PCR_Extend(tpm_context_esys(c), ESYS_TR_PCR0 + pcr, ESYS_TR_PASSWORD,
+                             ESYS_TR_NONE, ESYS_TR_NONE, &values);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_PCR_Extend");
         return 0;
@@ -112,8 +117,8 @@ int tpm_pcr_banks(TpmContext *c, PcrSelection *ret) {
         TPMI_YES_NO more;
         TSS2_RC rc;
 
-        rc = Esys_GetCapability(tpm_context_esys(c), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1,
-                                &more, &cap);
+        rc = Esys_GetCapability(tpm_context_esys(c), ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                TPM2_CAP_PCRS, 0, 1, &more, &cap);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_GetCapability(TPM2_CAP_PCRS)");
         for (uint32_t b = 0; b < cap->data.assignedPCR.count && b < TPM2_NUM_PCR_BANKS; b++) {
@@ -127,7 +132,7 @@ int tpm_pcr_banks(TpmContext *c, PcrSelection *ret) {
                                 mask |= 1u << i;
                 if (mask == 0)
                         continue;
-                sel.banks[sel.n_banks++] = (PcrBank){ .alg = s->hash, .mask = mask };
+                sel.banks[sel.n_banks++] = (PcrBank){.alg = s->hash, .mask = mask};
         }
         *ret = sel;
         return 0;

@@ -37,9 +37,10 @@ static const char *tpm_quote_verify_scheme_name(uint16_t sig_alg) {
         }
 }
 
-int tpm_quote_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcrs, uint16_t hash_alg,
-                         uint8_t ret[static TPM_MAX_DIGEST], size_t *ret_size, uint16_t *ret_missing_alg,
-                         unsigned *ret_missing_pcr) {
+int tpm_quote_verify_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcrs,
+                                uint16_t hash_alg, uint8_t ret[static TPM_MAX_DIGEST],
+                                size_t *ret_size, uint16_t *ret_missing_alg,
+                                unsigned *ret_missing_pcr) {
         _cleanup_(EVP_MD_freep) EVP_MD *md = tpm_quote_verify_md(hash_alg);
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         unsigned n;
@@ -61,7 +62,8 @@ int tpm_quote_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcrs, uint
                                         *ret_missing_pcr = i;
                                 return -ENODATA;
                         }
-                        if (EVP_DigestUpdate(ctx, bank->value[i], tpm_alg_hash_size(bank->alg)) != 1)
+                        if (EVP_DigestUpdate(ctx, bank->value[i], tpm_alg_hash_size(bank->alg)) !=
+                            1)
                                 return -EIO;
                 }
         }
@@ -71,7 +73,8 @@ int tpm_quote_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcrs, uint
         return 0;
 }
 
-static int tpm_signature_ecdsa_der(const TpmSignature *sig, unsigned char **ret, size_t *ret_size) {
+static int tpm_quote_verify_ecdsa_der(const TpmSignature *sig, unsigned char **ret,
+                                      size_t *ret_size) {
         _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = ECDSA_SIG_new();
         BIGNUM *r = NULL, *s = NULL;
         unsigned char *der = NULL;
@@ -79,8 +82,8 @@ static int tpm_signature_ecdsa_der(const TpmSignature *sig, unsigned char **ret,
 
         if (!es)
                 return -ENOMEM;
-        r = BN_bin2bn(sig->ecdsa_r, (int) sig->ecdsa_r_size, NULL);
-        s = BN_bin2bn(sig->ecdsa_s, (int) sig->ecdsa_s_size, NULL);
+        r = BN_bin2bn(sig->ecdsa_r, (int)sig->ecdsa_r_size, NULL);
+        s = BN_bin2bn(sig->ecdsa_s, (int)sig->ecdsa_s_size, NULL);
         if (!r || !s || ECDSA_SIG_set0(es, r, s) != 1) {
                 BN_free(r);
                 BN_free(s);
@@ -90,11 +93,12 @@ static int tpm_signature_ecdsa_der(const TpmSignature *sig, unsigned char **ret,
         if (n <= 0)
                 return -ENOMEM;
         *ret = der;
-        *ret_size = (size_t) n;
+        *ret_size = (size_t)n;
         return 0;
 }
 
-int tpm_signature_verify(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *data, size_t size) {
+int tpm_quote_verify_signature(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *data,
+                               size_t size) {
         _cleanup_(EVP_MD_freep) EVP_MD *md = tpm_quote_verify_md(sig->hash_alg);
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         unsigned char *der = NULL;
@@ -118,7 +122,7 @@ int tpm_signature_verify(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *
         case TPM_ALG_ECDSA:
                 if (!EVP_PKEY_is_a(key, "EC"))
                         return -EOPNOTSUPP;
-                r = tpm_signature_ecdsa_der(sig, &der, &s_size);
+                r = tpm_quote_verify_ecdsa_der(sig, &der, &s_size);
                 if (r < 0)
                         return r;
                 s = der;
@@ -142,9 +146,10 @@ int tpm_signature_verify(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *
         return ok ? 0 : -EKEYREJECTED;
 }
 
-static int tpm_quote_verify_reject(TpmQuoteVerdict *v, int r, const char *reason, const char *fmt, ...)
-        _printf_(4, 5);
-static int tpm_quote_verify_reject(TpmQuoteVerdict *v, int r, const char *reason, const char *fmt, ...) {
+static int tpm_quote_verify_reject(TpmQuoteVerdict *v, int r, const char *reason, const char *fmt,
+                                   ...) _printf_(4, 5);
+static int tpm_quote_verify_reject(TpmQuoteVerdict *v, int r, const char *reason, const char *fmt,
+                                   ...) {
         va_list ap;
 
         v->reason = reason;
@@ -167,8 +172,9 @@ static void tpm_quote_verify_hex(const uint8_t *data, size_t n, char *buf, size_
                 strcat(buf, "...");
 }
 
-int tpm_quote_verify(const uint8_t *attest, size_t attest_size, const TpmSignature *sig, EVP_PKEY *ak,
-                     const uint8_t *nonce, size_t nonce_size, const TpmPcrValues *pcrs, TpmQuoteVerdict *ret) {
+int tpm_quote_verify(const uint8_t *attest, size_t attest_size, const TpmSignature *sig,
+                     EVP_PKEY *ak, const uint8_t *nonce, size_t nonce_size,
+                     const TpmPcrValues *pcrs, TpmQuoteVerdict *ret) {
         const char *hash = tpm_alg_hash_name(sig->hash_alg) ?: "?";
         TpmAttest *a = &ret->attest;
         ParseError perr = {};
@@ -178,7 +184,8 @@ int tpm_quote_verify(const uint8_t *attest, size_t attest_size, const TpmSignatu
         *ret = (TpmQuoteVerdict){};
         r = tpm_attest_parse(attest, attest_size, a, &perr);
         if (r < 0)
-                return tpm_quote_verify_reject(ret, r, "tpm.malformed", "The quote is not a valid TPMS_ATTEST: %s",
+                return tpm_quote_verify_reject(ret, r, "tpm.malformed",
+                                               "The quote is not a valid TPMS_ATTEST: %s",
                                                parse_error_string(&perr, buf, sizeof(buf)));
         ret->attest_valid = true;
         if (a->type != TPM_ST_ATTEST_QUOTE)
@@ -187,32 +194,36 @@ int tpm_quote_verify(const uint8_t *attest, size_t attest_size, const TpmSignatu
                                                tpm_attest_type_to_string(a->type));
 
         ret->signature_checked = true;
-        r = tpm_signature_verify(sig, ak, attest, attest_size);
+        r = tpm_quote_verify_signature(sig, ak, attest, attest_size);
         if (r == -ENOMEM)
                 return r;
         if (r == -EOPNOTSUPP)
-                return tpm_quote_verify_reject(ret, -EKEYREJECTED, "tpm.signature",
-                                               "A %s-%s signature cannot have been made by this attestation key "
-                                               "(%s)",
-                                               tpm_quote_verify_scheme_name(sig->sig_alg), hash,
-                                               EVP_PKEY_get0_type_name(ak) ?: "unknown key type");
+                return tpm_quote_verify_reject(
+                        ret, -EKEYREJECTED, "tpm.signature",
+                        "A %s-%s signature cannot have been made by this attestation key "
+                        "(%s)",
+                        tpm_quote_verify_scheme_name(sig->sig_alg), hash,
+                        EVP_PKEY_get0_type_name(ak) ?: "unknown key type");
         if (r < 0)
-                return tpm_quote_verify_reject(ret, r, "tpm.signature",
-                                               "The %s-%s signature over the quote does not verify with the "
-                                               "attestation key",
-                                               tpm_quote_verify_scheme_name(sig->sig_alg), hash);
+                return tpm_quote_verify_reject(
+                        ret, r, "tpm.signature",
+                        "The %s-%s signature over the quote does not verify with the "
+                        "attestation key",
+                        tpm_quote_verify_scheme_name(sig->sig_alg), hash);
 
         if (nonce) {
                 ret->nonce_checked = true;
-                if (nonce_size != a->extra_data_size || memcmp(nonce, a->extra_data, nonce_size) != 0) {
+                if (nonce_size != a->extra_data_size ||
+                    memcmp(nonce, a->extra_data, nonce_size) != 0) {
                         char got[40], want[40];
 
                         tpm_quote_verify_hex(a->extra_data, a->extra_data_size, got, sizeof(got));
                         tpm_quote_verify_hex(nonce, nonce_size, want, sizeof(want));
-                        return tpm_quote_verify_reject(ret, -ESTALE, "tpm.nonce_mismatch",
-                                                       "The quote's extra_data (%zu bytes, '%s') is not the "
-                                                       "expected nonce (%zu bytes, '%s')",
-                                                       a->extra_data_size, got, nonce_size, want);
+                        return tpm_quote_verify_reject(
+                                ret, -ESTALE, "tpm.nonce_mismatch",
+                                "The quote's extra_data (%zu bytes, '%s') is not the "
+                                "expected nonce (%zu bytes, '%s')",
+                                a->extra_data_size, got, nonce_size, want);
                 }
         }
 
@@ -224,31 +235,36 @@ int tpm_quote_verify(const uint8_t *attest, size_t attest_size, const TpmSignatu
                 unsigned missing_pcr = 0;
 
                 ret->pcrs_checked = true;
-                r = tpm_quote_pcr_digest(&a->pcr_select, pcrs, sig->hash_alg, digest, &digest_size, &missing_alg,
-                                         &missing_pcr);
+                r = tpm_quote_verify_pcr_digest(&a->pcr_select, pcrs, sig->hash_alg, digest,
+                                                &digest_size, &missing_alg, &missing_pcr);
                 if (r == -ENODATA)
-                        return tpm_quote_verify_reject(ret, r, "tpm.pcr_missing",
-                                                       "The quote selects %s PCR %u, but no value was supplied "
-                                                       "for it",
-                                                       tpm_alg_hash_name(missing_alg) ?: "?", missing_pcr);
+                        return tpm_quote_verify_reject(
+                                ret, r, "tpm.pcr_missing",
+                                "The quote selects %s PCR %u, but no value was supplied "
+                                "for it",
+                                tpm_alg_hash_name(missing_alg) ?: "?", missing_pcr);
                 if (r == -EOPNOTSUPP)
-                        return tpm_quote_verify_reject(ret, r, "tpm.unsupported",
-                                                       "The signing hash 0x%04x is not available to compute the "
-                                                       "PCR digest",
-                                                       sig->hash_alg);
+                        return tpm_quote_verify_reject(
+                                ret, r, "tpm.unsupported",
+                                "The signing hash 0x%04x is not available to compute the "
+                                "PCR digest",
+                                sig->hash_alg);
                 if (r < 0)
                         return r;
-                if (digest_size != a->pcr_digest_size || memcmp(digest, a->pcr_digest, digest_size) != 0)
-                        return tpm_quote_verify_reject(ret, -EPERM, "tpm.pcr_digest_mismatch",
-                                                       "The supplied PCR values (%s) do not hash (%s) to the "
-                                                       "quote's pcr_digest",
-                                                       sel, hash);
+                if (digest_size != a->pcr_digest_size ||
+                    memcmp(digest, a->pcr_digest, digest_size) != 0)
+                        return tpm_quote_verify_reject(
+                                ret, -EPERM, "tpm.pcr_digest_mismatch",
+                                "The supplied PCR values (%s) do not hash (%s) to the "
+                                "quote's pcr_digest",
+                                sel, hash);
         }
 
         snprintf(ret->detail, sizeof(ret->detail), "The %s-%s signature verifies%s%s%s%s",
                  tpm_quote_verify_scheme_name(sig->sig_alg), hash,
                  ret->nonce_checked ? ", the nonce matches" : "",
-                 ret->pcrs_checked ? " and the supplied PCR values (" : "", ret->pcrs_checked ? sel : "",
+                 ret->pcrs_checked ? " and the supplied PCR values (" : "",
+                 ret->pcrs_checked ? sel : "",
                  ret->pcrs_checked ? ") match the quote's pcr_digest" : "");
         return 0;
 }

@@ -30,13 +30,13 @@ void tpm_quote_free(TpmQuote *q) {
         free(q);
 }
 
-static int tpm_quote_once(ESYS_CONTEXT *esys, const TpmObject *ak, const PcrSelection *sel, const uint8_t *nonce,
-                          size_t nonce_size, TpmQuote *q) {
+static int tpm_quote_once(ESYS_CONTEXT *esys, const TpmObject *ak, const PcrSelection *sel,
+                          const uint8_t *nonce, size_t nonce_size, TpmQuote *q) {
         _cleanup_(Esys_Freep) TPM2B_ATTEST *quoted = NULL;
         _cleanup_(Esys_Freep) TPMT_SIGNATURE *signature = NULL;
-        const TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
-        TPM2B_DATA qualifying = { .size = (UINT16) nonce_size };
-        TPML_PCR_SELECTION pcrs = { .count = (uint32_t) sel->n_banks };
+        const TPMT_SIG_SCHEME scheme = {.scheme = TPM2_ALG_NULL};
+        TPM2B_DATA qualifying = {.size = (UINT16)nonce_size};
+        TPML_PCR_SELECTION pcrs = {.count = (uint32_t)sel->n_banks};
         _cleanup_free_ uint8_t *sig = NULL, *attest = NULL;
         size_t offset = 0;
         TSS2_RC rc;
@@ -46,12 +46,13 @@ static int tpm_quote_once(ESYS_CONTEXT *esys, const TpmObject *ak, const PcrSele
                 pcrs.pcrSelections[b].hash = sel->banks[b].alg;
                 pcrs.pcrSelections[b].sizeofSelect = 3;
                 for (unsigned i = 0; i < 3; i++)
-                        pcrs.pcrSelections[b].pcrSelect[i] = (uint8_t) (sel->banks[b].mask >> (8 * i));
+                        pcrs.pcrSelections[b].pcrSelect[i] =
+                                (uint8_t)(sel->banks[b].mask >> (8 * i));
         }
 
         /* TPM_ALG_NULL: the AK's own scheme (RSASSA or ECDSA, SHA-256). */
-        rc = Esys_Quote(esys, ak->tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qualifying, &scheme, &pcrs,
-                        &quoted, &signature);
+        rc = Esys_Quote(esys, ak->tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &qualifying,
+                        &scheme, &pcrs, &quoted, &signature);
         if (rc != TSS2_RC_SUCCESS)
                 return tpm_errors_log(rc, "Esys_Quote");
 
@@ -85,18 +86,20 @@ static int tpm_quote_consistent(const TpmQuote *q, bool *ret) {
         r = tpm_attest_parse(q->attest, q->attest_size, &a, NULL);
         if (r < 0)
                 return log_debug_errno(r, "The TPM returned a quote we cannot decode");
-        r = tpm_signature_parse(q->signature, q->signature_size, &sig, NULL);
+        r = tpm_attest_signature_parse(q->signature, q->signature_size, &sig, NULL);
         if (r < 0)
                 return log_debug_errno(r, "The TPM returned a signature we cannot decode");
-        r = tpm_quote_pcr_digest(&a.pcr_select, &q->pcrs, sig.hash_alg, digest, &n, NULL, NULL);
+        r = tpm_quote_verify_pcr_digest(&a.pcr_select, &q->pcrs, sig.hash_alg, digest, &n, NULL,
+                                        NULL);
         if (r < 0)
                 return log_debug_errno(r, "Cannot compute the PCR digest of the quote: %m");
         *ret = n == a.pcr_digest_size && memcmp(digest, a.pcr_digest, n) == 0;
         return 0;
 }
 
-int tpm_quote_take(TpmContext *c, const TpmObject *ak, const uint8_t *ak_public, size_t ak_public_size,
-                   const PcrSelection *sel, const uint8_t *nonce, size_t nonce_size, TpmQuote **ret) {
+int tpm_quote_take(TpmContext *c, const TpmObject *ak, const uint8_t *ak_public,
+                   size_t ak_public_size, const PcrSelection *sel, const uint8_t *nonce,
+                   size_t nonce_size, TpmQuote **ret) {
         _cleanup_(tpm_quote_freep) TpmQuote *q = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         TpmPublic pub;
@@ -110,10 +113,10 @@ int tpm_quote_take(TpmContext *c, const TpmObject *ak, const uint8_t *ak_public,
                 return -ENOMEM;
         q->selection = *sel;
 
-        r = tpm_public_parse(ak_public, ak_public_size, &pub, NULL);
+        r = tpm_attest_public_parse(ak_public, ak_public_size, &pub, NULL);
         if (r < 0)
                 return log_debug_errno(r, "Cannot decode the AK's TPMT_PUBLIC");
-        r = tpm_public_to_evp(&pub, &key);
+        r = tpm_public_key_from_tpmt(&pub, &key);
         if (r < 0)
                 return r;
         r = tpm_public_key_to_pem(key, &q->ak_pem);
@@ -143,15 +146,17 @@ int tpm_quote_take(TpmContext *c, const TpmObject *ak, const uint8_t *ak_public,
                 if (ok)
                         break;
                 if (attempt >= TPM_QUOTE_TRIES)
-                        return log_debug_errno(EAGAIN, "PCRs kept changing while quoting (%u tries)", attempt);
+                        return log_debug_errno(
+                                EAGAIN, "PCRs kept changing while quoting (%u tries)", attempt);
                 log_debug("PCRs changed between the quote and reading them; quoting again");
         }
         *ret = TAKE_PTR(q);
         return 0;
 }
 
-int tpm_quote_collect(TpmContext *c, TpmAkAlgorithm alg, uint32_t ak_handle, const PcrSelection *sel,
-                      const uint8_t *nonce, size_t nonce_size, TpmQuote **ret) {
+int tpm_quote_collect(TpmContext *c, TpmAkAlgorithm alg, uint32_t ak_handle,
+                      const PcrSelection *sel, const uint8_t *nonce, size_t nonce_size,
+                      TpmQuote **ret) {
         _cleanup_(tpm_object_flush) TpmObject ak = TPM_OBJECT_NULL;
         _cleanup_free_ uint8_t *pub = NULL;
         size_t pub_size;

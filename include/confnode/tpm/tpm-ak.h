@@ -21,13 +21,14 @@ typedef enum TpmAkAlgorithm {
 
 const char *tpm_ak_algorithm_to_string(TpmAkAlgorithm a);
 
-/* Persistent handles an AK may live at (owner range). */
+/* Persistent handles an AK may live at. Creating one in the platform half
+ * (0x81800000 and up) needs platform authorization, which the TPM refuses. */
 #define TPM_AK_HANDLE_MIN 0x81000000u
-#define TPM_AK_HANDLE_MAX 0x817fffffu
+#define TPM_AK_HANDLE_MAX 0x81ffffffu
 
 /* handle == 0: creates a transient AK. Otherwise loads the key at handle,
  * or creates and persists one there if the handle is empty; -EEXIST when
  * the handle holds something that is not a restricted signing key of the
  * requested algorithm. Returns the marshalled TPMT_PUBLIC. */
-int tpm_ak_open(TpmContext *c, TpmAkAlgorithm alg, uint32_t handle, TpmObject *ret_ak, uint8_t **ret_public,
-                size_t *ret_public_size);
+int tpm_ak_open(TpmContext *c, TpmAkAlgorithm alg, uint32_t handle, TpmObject *ret_ak,
+                uint8_t **ret_public, size_t *ret_public_size);

@@ -94,7 +94,7 @@ typedef struct TpmAttest {
 } TpmAttest;
 
 typedef struct TpmSignature {
-        uint16_t sig_alg;  /* TPM_ALG_RSASSA, TPM_ALG_RSAPSS or TPM_ALG_ECDSA */
+        uint16_t sig_alg; /* TPM_ALG_RSASSA, TPM_ALG_RSAPSS or TPM_ALG_ECDSA */
         uint16_t hash_alg;
         uint8_t rsa[TPM_MAX_RSA_BYTES];
         size_t rsa_size;
@@ -105,10 +105,10 @@ typedef struct TpmSignature {
 } TpmSignature;
 
 typedef struct TpmPublic {
-        uint16_t type;     /* TPM_ALG_RSA or TPM_ALG_ECC */
+        uint16_t type; /* TPM_ALG_RSA or TPM_ALG_ECC */
         uint16_t name_alg;
         uint32_t object_attributes;
-        uint16_t scheme;   /* TPM_ALG_NULL when the key has none */
+        uint16_t scheme; /* TPM_ALG_NULL when the key has none */
         uint16_t scheme_hash;
         /* RSA */
         uint16_t rsa_key_bits;
@@ -127,8 +127,9 @@ typedef struct TpmPublic {
  * malformed, except for attest types whose body is kept undecoded. -EBADMSG
  * with err filled in (offset, field, what) on malformed input. */
 int tpm_attest_parse(const uint8_t *data, size_t size, TpmAttest *ret, ParseError *err);
-int tpm_signature_parse(const uint8_t *data, size_t size, TpmSignature *ret, ParseError *err);
-int tpm_public_parse(const uint8_t *data, size_t size, TpmPublic *ret, ParseError *err);
+int tpm_attest_signature_parse(const uint8_t *data, size_t size, TpmSignature *ret,
+                               ParseError *err);
+int tpm_attest_public_parse(const uint8_t *data, size_t size, TpmPublic *ret, ParseError *err);
 
 /* "quote", "certify", …, or NULL for a type that is not an attestation. */
 const char *tpm_attest_type_to_string(uint16_t type);

@@ -16,7 +16,7 @@ typedef struct TpmObject {
         bool persistent;
 } TpmObject;
 
-#define TPM_OBJECT_NULL ((TpmObject){ .esys = NULL, .tr = ESYS_TR_NONE, .persistent = false })
+#define TPM_OBJECT_NULL ((TpmObject){.esys = NULL, .tr = ESYS_TR_NONE, .persistent = false})
 
 /* A failed flush is only debug-logged: the object is gone with the
  * connection anyway, and the caller's own result matters more. */

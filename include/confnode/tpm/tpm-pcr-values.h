@@ -33,7 +33,8 @@ const TpmPcrBankValues *tpm_pcr_values_bank(const TpmPcrValues *v, uint16_t alg)
 /* Sets one value; size must be the bank's digest size. -EINVAL on an
  * unknown bank, a PCR index >= 24 or a wrong size, -E2BIG when all banks
  * are taken. */
-int tpm_pcr_values_set(TpmPcrValues *v, uint16_t alg, unsigned pcr, const uint8_t *value, size_t size);
+int tpm_pcr_values_set(TpmPcrValues *v, uint16_t alg, unsigned pcr, const uint8_t *value,
+                       size_t size);
 /* Whether every PCR of the selection has a value. */
 bool tpm_pcr_values_cover(const TpmPcrValues *v, const PcrSelection *sel);
 

@@ -23,11 +23,11 @@ typedef enum TpmKeyFormat {
         _TPM_KEY_FORMAT_INVALID = -22,
 } TpmKeyFormat;
 
-const char *tpm_key_format_to_string(TpmKeyFormat f);
+const char *tpm_public_key_format_to_string(TpmKeyFormat f);
 
 /* -EOPNOTSUPP for key types, curves or sizes OpenSSL cannot take, -EBADMSG
  * for inconsistent keys (modulus size not matching key_bits). */
-int tpm_public_to_evp(const TpmPublic *pub, EVP_PKEY **ret);
+int tpm_public_key_from_tpmt(const TpmPublic *pub, EVP_PKEY **ret);
 
 /* Reads a public key in any of the formats above. When it was a TPM
  * structure, ret_pub (if given) gets the parsed TPMT_PUBLIC and

@@ -27,21 +27,23 @@ typedef struct TpmQuoteVerdict {
         bool signature_checked; /* the signature was tried (verified unless reason says so) */
         bool nonce_checked;
         bool pcrs_checked;
-        TpmAttest attest;   /* valid once the attest decoded */
+        TpmAttest attest; /* valid once the attest decoded */
         bool attest_valid;
 } TpmQuoteVerdict;
 
 /* Computes H(concat of the selected PCR values, banks in selection order,
  * PCRs in index order). -ENODATA (with the missing bank and PCR) if a
  * value is not supplied, -EOPNOTSUPP for an unknown hash. */
-int tpm_quote_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcrs, uint16_t hash_alg,
-                         uint8_t ret[static TPM_MAX_DIGEST], size_t *ret_size, uint16_t *ret_missing_alg,
-                         unsigned *ret_missing_pcr);
+int tpm_quote_verify_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcrs,
+                                uint16_t hash_alg, uint8_t ret[static TPM_MAX_DIGEST],
+                                size_t *ret_size, uint16_t *ret_missing_alg,
+                                unsigned *ret_missing_pcr);
 
 /* Verifies the signature of data with the key (RSASSA, RSA-PSS or ECDSA,
  * hashed with sig->hash_alg). 0 if valid, -EKEYREJECTED if not,
  * -EOPNOTSUPP if the scheme does not fit the key. */
-int tpm_signature_verify(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *data, size_t size);
+int tpm_quote_verify_signature(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *data,
+                               size_t size);
 
 /* nonce == NULL: the nonce is not checked; pcrs == NULL: the PCR digest is
  * not checked (both recorded in the verdict). Returns 0 when verified;
@@ -49,5 +51,6 @@ int tpm_signature_verify(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *
  * -EMEDIUMTYPE not a quote, -EOPNOTSUPP unsupported, -EKEYREJECTED
  * signature, -ESTALE nonce, -ENODATA PCR missing, -EPERM PCR digest), with
  * the verdict filled in. -ENOMEM leaves reason NULL. */
-int tpm_quote_verify(const uint8_t *attest, size_t attest_size, const TpmSignature *sig, EVP_PKEY *ak,
-                     const uint8_t *nonce, size_t nonce_size, const TpmPcrValues *pcrs, TpmQuoteVerdict *ret);
+int tpm_quote_verify(const uint8_t *attest, size_t attest_size, const TpmSignature *sig,
+                     EVP_PKEY *ak, const uint8_t *nonce, size_t nonce_size,
+                     const TpmPcrValues *pcrs, TpmQuoteVerdict *ret);

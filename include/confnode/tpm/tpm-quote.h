@@ -16,16 +16,16 @@
 #define TPM_QUOTE_NONCE_MAX 64
 
 typedef struct TpmQuote {
-        uint8_t *attest;    /* marshalled TPMS_ATTEST */
+        uint8_t *attest; /* marshalled TPMS_ATTEST */
         size_t attest_size;
         uint8_t *signature; /* marshalled TPMT_SIGNATURE */
         size_t signature_size;
         uint8_t *ak_public; /* marshalled TPMT_PUBLIC */
         size_t ak_public_size;
-        char *ak_pem;       /* SubjectPublicKeyInfo PEM */
+        char *ak_pem; /* SubjectPublicKeyInfo PEM */
         char ak_fingerprint[17];
         PcrSelection selection;
-        TpmPcrValues pcrs;  /* the values the quote's pcr_digest covers */
+        TpmPcrValues pcrs; /* the values the quote's pcr_digest covers */
 } TpmQuote;
 
 void tpm_quote_free(TpmQuote *q);
@@ -35,9 +35,11 @@ DEFINE_CLEANUP(TpmQuote, tpm_quote_free)
  * The PCR values are read next to the quote and checked against its
  * pcr_digest; if a PCR changed in between, the pair is taken again.
  * -EINVAL for a nonce over 64 bytes. */
-int tpm_quote_take(TpmContext *c, const TpmObject *ak, const uint8_t *ak_public, size_t ak_public_size,
-                   const PcrSelection *sel, const uint8_t *nonce, size_t nonce_size, TpmQuote **ret);
+int tpm_quote_take(TpmContext *c, const TpmObject *ak, const uint8_t *ak_public,
+                   size_t ak_public_size, const PcrSelection *sel, const uint8_t *nonce,
+                   size_t nonce_size, TpmQuote **ret);
 
 /* Opens the AK (see tpm_ak_open()), quotes, and flushes what it loaded. */
-int tpm_quote_collect(TpmContext *c, TpmAkAlgorithm alg, uint32_t ak_handle, const PcrSelection *sel,
-                      const uint8_t *nonce, size_t nonce_size, TpmQuote **ret);
+int tpm_quote_collect(TpmContext *c, TpmAkAlgorithm alg, uint32_t ak_handle,
+                      const PcrSelection *sel, const uint8_t *nonce, size_t nonce_size,
+                      TpmQuote **ret);
