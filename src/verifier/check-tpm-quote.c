@@ -46,22 +46,26 @@ static void check_tpm_quote_done(CheckTpmQuote *c) {
 }
 
 static void check_tpm_quote_help(void) {
-        printf("Usage: confnode-verifier check --type tpm-quote FILE --sig SIG --ak KEY [--nonce HEX] [--pcrs JSON]\n"
+        printf("Usage: confnode-verifier check --type tpm-quote FILE --sig SIG --ak KEY\n"
+               "                                 [--nonce HEX] [--pcrs JSON]\n"
                "\n"
                "Verifies a TPM 2.0 quote: the signature with the attestation key, the nonce in\n"
                "extra_data, and the PCR digest against the given PCR values.\n"
                "\n"
-               "  FILE              Marshalled TPMS_ATTEST (tpm-quote.msg)\n"
-               "  -s, --sig SIG     Marshalled TPMT_SIGNATURE, or a bare RSASSA signature\n"
-               "  -a, --ak KEY      AK: SubjectPublicKeyInfo (PEM or DER), TPMT_PUBLIC or TPM2B_PUBLIC\n"
-               "  -n, --nonce HEX   Expected nonce (extra_data); without it freshness is not checked\n"
-               "  -p, --pcrs JSON   PCR values {\"sha256\": {\"0\": \"hex\", …}}; without it only the\n"
-               "                    signature and the nonce are checked\n"
+               "  FILE             Marshalled TPMS_ATTEST (tpm-quote.msg)\n"
+               "  -s, --sig SIG    Marshalled TPMT_SIGNATURE, or a bare RSASSA signature\n"
+               "  -a, --ak KEY     AK: SubjectPublicKeyInfo (PEM or DER), TPMT_PUBLIC or\n"
+               "                   TPM2B_PUBLIC\n"
+               "  -n, --nonce HEX  Expected nonce (extra_data); without it freshness is not\n"
+               "                   checked\n"
+               "  -p, --pcrs JSON  PCR values {\"sha256\": {\"0\": \"hex\", ...}}; without it\n"
+               "                   only the signature and the nonce are checked\n"
                "\n"
                "Exit status: 0 verified, 1 rejected, 2 bad usage or unreadable/malformed input.\n");
 }
 
-static int check_tpm_quote_read(const char *option, const char *path, uint8_t **ret, size_t *ret_size) {
+static int check_tpm_quote_read(const char *option, const char *path, uint8_t **ret,
+                                size_t *ret_size) {
         int r = read_full_file(path, CHECK_TPM_QUOTE_MAX_FILE, ret, ret_size);
 
         if (r < 0)
@@ -83,7 +87,7 @@ static int check_tpm_quote_load_pcrs(CheckTpmQuote *c) {
         tok = json_tokener_new();
         if (!tok)
                 return log_error_errno(ENOMEM, "Out of memory");
-        j = json_tokener_parse_ex(tok, (const char *) c->pcrs_json, (int) c->pcrs_json_size);
+        j = json_tokener_parse_ex(tok, (const char *)c->pcrs_json, (int)c->pcrs_json_size);
         if (!j || json_tokener_get_error(tok) != json_tokener_success) {
                 log_error("--pcrs '%s' is not JSON: %s", c->pcrs_path,
                           json_tokener_error_desc(json_tokener_get_error(tok)));
@@ -100,7 +104,8 @@ static int check_tpm_quote_load_pcrs(CheckTpmQuote *c) {
 /* The hash a bare RSASSA signature was made with: the AK's scheme when the
  * key came as a TPM structure; otherwise the size of pcr_digest, which the
  * TPM computes with the signing hash. */
-static uint16_t check_tpm_quote_raw_hash(const TpmPublic *pub, bool has_pub, const uint8_t *attest, size_t size) {
+static uint16_t check_tpm_quote_raw_hash(const TpmPublic *pub, bool has_pub, const uint8_t *attest,
+                                         size_t size) {
         TpmAttest a;
 
         if (has_pub && pub->scheme == TPM_ALG_RSASSA && tpm_alg_hash_size(pub->scheme_hash) > 0)
@@ -128,46 +133,53 @@ static int check_tpm_quote_emit(const CheckTpmQuote *c, const TpmQuoteVerdict *v
         if (!out || !checked)
                 return log_error_errno(ENOMEM, "Out of memory");
         if (json_object_object_add(out, "verified", json_object_new_boolean(verdict == 0)) < 0 ||
-            json_add_string(out, "reason", v->reason ?: "ok") < 0 || json_add_string(out, "detail", v->detail) < 0 ||
+            json_add_string(out, "reason", v->reason ?: "ok") < 0 ||
+            json_add_string(out, "detail", v->detail) < 0 ||
             json_add_string(out, "type", "tpm-quote") < 0)
                 return log_error_errno(ENOMEM, "Out of memory");
 
-        if (json_object_object_add(checked, "signature", json_object_new_boolean(v->signature_checked)) < 0 ||
-            json_object_object_add(checked, "nonce", json_object_new_boolean(v->nonce_checked)) < 0 ||
+        if (json_object_object_add(checked, "signature",
+                                   json_object_new_boolean(v->signature_checked)) < 0 ||
+            json_object_object_add(checked, "nonce", json_object_new_boolean(v->nonce_checked)) <
+                    0 ||
             json_object_object_add(checked, "pcrs", json_object_new_boolean(v->pcrs_checked)) < 0 ||
             json_object_object_add(out, "checked", TAKE_PTR(checked)) < 0)
                 return log_error_errno(ENOMEM, "Out of memory");
 
         if (verdict == 0) {
                 if (!c->pcrs_path && !c->nonce_hex)
-                        note = "Without --nonce and --pcrs only the signature was checked: neither freshness "
+                        note = "Without --nonce and --pcrs only the signature was checked: neither "
+                               "freshness "
                                "nor the PCR values are vouched for";
                 else if (!c->pcrs_path)
-                        note = "Without --pcrs only the signature and the nonce were checked, not the PCR values";
+                        note = "Without --pcrs only the signature and the nonce were checked, not "
+                               "the PCR values";
                 else if (!c->nonce_hex)
                         note = "Without --nonce the quote's freshness was not checked";
                 if (note && json_add_string(out, "note", note) < 0)
                         return log_error_errno(ENOMEM, "Out of memory");
         }
 
-        if (c->ak && tpm_key_format_to_string(c->ak_format) &&
-            json_add_string(out, "ak_format", tpm_key_format_to_string(c->ak_format)) < 0)
+        if (c->ak && tpm_public_key_format_to_string(c->ak_format) &&
+            json_add_string(out, "ak_format", tpm_public_key_format_to_string(c->ak_format)) < 0)
                 return log_error_errno(ENOMEM, "Out of memory");
         if (c->signature_valid) {
-                const char *scheme = c->signature.sig_alg == TPM_ALG_RSASSA  ? "rsassa"
+                const char *scheme = c->signature.sig_alg == TPM_ALG_RSASSA   ? "rsassa"
                                      : c->signature.sig_alg == TPM_ALG_RSAPSS ? "rsapss"
-                                                                               : "ecdsa";
+                                                                              : "ecdsa";
 
                 if (json_add_string(out, "signature_format", c->sig_format) < 0 ||
                     json_add_string(out, "signature_scheme", scheme) < 0 ||
-                    json_add_string(out, "signature_hash", tpm_alg_hash_name(c->signature.hash_alg) ?: "?") < 0)
+                    json_add_string(out, "signature_hash",
+                                    tpm_alg_hash_name(c->signature.hash_alg) ?: "?") < 0)
                         return log_error_errno(ENOMEM, "Out of memory");
         }
         if (v->attest_valid) {
                 char sel[256];
 
                 pcr_selection_format(&v->attest.pcr_select, sel, sizeof(sel));
-                r = json_add_hex(out, "extra_data", v->attest.extra_data, v->attest.extra_data_size);
+                r = json_add_hex(out, "extra_data", v->attest.extra_data,
+                                 v->attest.extra_data_size);
                 if (r >= 0 && v->attest.type == TPM_ST_ATTEST_QUOTE) {
                         r = json_add_string(out, "pcr_select", sel);
                         if (r >= 0)
@@ -187,7 +199,7 @@ static int check_tpm_quote_emit(const CheckTpmQuote *c, const TpmQuoteVerdict *v
 
 static int check_tpm_quote_malformed(const CheckTpmQuote *c, const char *option, const char *path,
                                      const char *what, const ParseError *perr) {
-        TpmQuoteVerdict v = { .reason = "tpm.malformed" };
+        TpmQuoteVerdict v = {.reason = "tpm.malformed"};
         char buf[256];
 
         snprintf(v.detail, sizeof(v.detail), "%s '%s' is not %s: %s", option, path, what,
@@ -197,12 +209,12 @@ static int check_tpm_quote_malformed(const CheckTpmQuote *c, const char *option,
 
 static int check_tpm_quote_parse_args(int argc, char *argv[], CheckTpmQuote *c) {
         static const struct option opts[] = {
-                { "type", required_argument, NULL, 't' },
-                { "sig", required_argument, NULL, 's' },
-                { "ak", required_argument, NULL, 'a' },
-                { "nonce", required_argument, NULL, 'n' },
-                { "pcrs", required_argument, NULL, 'p' },
-                { "help", no_argument, NULL, 'h' },
+                {"type", required_argument, NULL, 't'},
+                {"sig", required_argument, NULL, 's'},
+                {"ak", required_argument, NULL, 'a'},
+                {"nonce", required_argument, NULL, 'n'},
+                {"pcrs", required_argument, NULL, 'p'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         int o;
@@ -265,12 +277,13 @@ int check_tpm_quote(int argc, char *argv[]) {
                 if (r == -ENOMEM)
                         return log_error_errno(r, "Out of memory"), EXIT_USAGE;
                 if (r < 0) {
-                        log_error("--nonce '%s' is not hex (an even number of 0-9, a-f)", c.nonce_hex);
+                        log_error("--nonce '%s' is not hex (an even number of 0-9, a-f)",
+                                  c.nonce_hex);
                         return EXIT_USAGE;
                 }
                 if (c.nonce_size > TPM_MAX_DIGEST) {
-                        log_error("--nonce is %zu bytes; a quote's extra_data holds at most %d", c.nonce_size,
-                                  TPM_MAX_DIGEST);
+                        log_error("--nonce is %zu bytes; a quote's extra_data holds at most %d",
+                                  c.nonce_size, TPM_MAX_DIGEST);
                         return EXIT_USAGE;
                 }
         }
@@ -285,15 +298,16 @@ int check_tpm_quote(int argc, char *argv[]) {
         if (r == -ENOMEM)
                 return log_error_errno(r, "Out of memory"), EXIT_USAGE;
         if (r < 0)
-                return check_tpm_quote_malformed(&c, "--ak", c.ak_path,
-                                                 "a public key (PEM/DER SubjectPublicKeyInfo, TPMT_PUBLIC or "
-                                                 "TPM2B_PUBLIC) OpenSSL can use",
-                                                 &perr);
+                return check_tpm_quote_malformed(
+                        &c, "--ak", c.ak_path,
+                        "a public key (PEM/DER SubjectPublicKeyInfo, TPMT_PUBLIC or "
+                        "TPM2B_PUBLIC) OpenSSL can use",
+                        &perr);
 
-        r = tpm_signature_parse(c.sig, c.sig_size, &c.signature, &perr);
+        r = tpm_attest_signature_parse(c.sig, c.sig_size, &c.signature, &perr);
         if (r >= 0)
                 c.sig_format = "tpmt_signature";
-        else if (EVP_PKEY_is_a(ak, "RSA") && c.sig_size == (size_t) EVP_PKEY_get_size(ak) &&
+        else if (EVP_PKEY_is_a(ak, "RSA") && c.sig_size == (size_t)EVP_PKEY_get_size(ak) &&
                  c.sig_size <= sizeof(c.signature.rsa)) {
                 /* Not a TPMT_SIGNATURE, but exactly one RSA block for this
                  * key: the bare signature some vTPM evidence formats
@@ -306,7 +320,8 @@ int check_tpm_quote(int argc, char *argv[]) {
                 memcpy(c.signature.rsa, c.sig, c.sig_size);
                 c.sig_format = "raw_rsassa";
         } else
-                return check_tpm_quote_malformed(&c, "--sig", c.sig_path, "a TPMT_SIGNATURE", &perr);
+                return check_tpm_quote_malformed(&c, "--sig", c.sig_path, "a TPMT_SIGNATURE",
+                                                 &perr);
         c.signature_valid = true;
 
         r = tpm_quote_verify(c.quote, c.quote_size, &c.signature, ak, c.nonce_hex ? c.nonce : NULL,

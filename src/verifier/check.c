@@ -13,9 +13,9 @@ static const struct {
         int (*fn)(int, char *[]);
         const char *usage;
 } check_types[] = {
-        { "tpm-quote", check_tpm_quote,
-          "tpm-quote FILE --sig SIG --ak KEY [--nonce HEX] [--pcrs JSON]\n"
-          "                  A TPM 2.0 quote (TPMS_ATTEST) with its signature and AK" },
+        {"tpm-quote", check_tpm_quote,
+         "tpm-quote FILE --sig SIG --ak KEY [--nonce HEX] [--pcrs JSON]\n"
+         "                  A TPM 2.0 quote (TPMS_ATTEST) with its signature and AK"},
 };
 
 static void check_help(void) {

@@ -14,7 +14,8 @@ static void help(void) {
                "Appraises attestation evidence.\n"
                "\n"
                "Commands:\n"
-               "  check --type TYPE FILE …   Verify one piece of evidence offline (see 'check --help')\n"
+               "  check --type TYPE FILE ...  Verify one piece of evidence offline\n"
+               "                              (see 'confnode-verifier check --help')\n"
                "\n"
                "Options:\n"
                "  -v, --verbose  Log at debug level\n"
@@ -25,16 +26,16 @@ static void help(void) {
 int main(int argc, char *argv[]) {
         enum { ARG_VERSION = 0x100 };
         static const struct option opts[] = {
-                { "verbose", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
+                {"verbose", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
                 {},
         };
         static const struct {
                 const char *name;
                 int (*fn)(int, char *[]);
         } verbs[] = {
-                { "check", verb_check },
+                {"check", verb_check},
         };
         int c;
 
