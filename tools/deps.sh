@@ -8,6 +8,7 @@ CONFNODE_PACKAGES=(
         build-essential cmake pkg-config clang libclang-rt-14-dev
         libssl-dev libjson-c-dev libsystemd-dev libinih-dev libtss2-dev libcmocka-dev
         swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0
+        libfuse3-dev fuse3
         python3 python3-yaml jq systemd openssl
 )
 

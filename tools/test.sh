@@ -26,5 +26,5 @@ run() {
 
 run build 'unit|peer|integration|static'
 run build-asan 'unit|peer|integration' -DCONFNODE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
-run build-fuzz 'fuzz' -DCMAKE_C_COMPILER=clang -DCONFNODE_FUZZ=ON -DCONFNODE_TESTS=ON
+run build-fuzz 'fuzz' -DCMAKE_C_COMPILER=clang -DCONFNODE_FUZZ=ON -DCONFNODE_TESTS=OFF
 echo "==> all tests passed"
