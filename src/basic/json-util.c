@@ -5,7 +5,7 @@
 
 #include "confnode/basic/hex.h"
 
-static int add(json_object *obj, const char *key, json_object *v) {
+int json_add(json_object *obj, const char *key, json_object *v) {
         if (!v)
                 return -ENOMEM;
         if (json_object_object_add(obj, key, v) < 0) {
@@ -20,15 +20,15 @@ int json_add_hex(json_object *obj, const char *key, const void *data, size_t n) 
 
         if (!h)
                 return -ENOMEM;
-        return add(obj, key, json_object_new_string(h));
+        return json_add(obj, key, json_object_new_string(h));
 }
 
 int json_add_string(json_object *obj, const char *key, const char *value) {
-        return add(obj, key, json_object_new_string(value));
+        return json_add(obj, key, json_object_new_string(value));
 }
 
 int json_add_u64(json_object *obj, const char *key, uint64_t value) {
-        return add(obj, key, json_object_new_uint64(value));
+        return json_add(obj, key, json_object_new_uint64(value));
 }
 
 int json_print(json_object *obj, FILE *f) {

@@ -392,16 +392,6 @@ int tpm_attest_public_parse(const uint8_t *data, size_t size, TpmPublic *ret, Pa
         return 0;
 }
 
-static int tpm_attest_json_add(json_object *obj, const char *key, json_object *v) {
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(obj, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static int tpm_attest_json_hex_u64(json_object *obj, const char *key, uint64_t v, int width) {
         char buf[32];
 
@@ -428,7 +418,7 @@ static int tpm_attest_json_selection(const PcrSelection *sel, json_object **ret)
                         if (sel->banks[b].mask & (1u << i))
                                 if (json_object_array_add(pcrs, json_object_new_int((int)i)) < 0)
                                         return -ENOMEM;
-                r = tpm_attest_json_add(bank, "pcrs", TAKE_PTR(pcrs));
+                r = json_add(bank, "pcrs", TAKE_PTR(pcrs));
                 if (r < 0)
                         return r;
                 if (json_object_array_add(arr, bank) < 0)
@@ -460,10 +450,10 @@ int tpm_attest_inspect(const uint8_t *data, size_t size, json_object **ret, Pars
             (r = json_add_u64(clock, "clock", a.clock_info.clock)) < 0 ||
             (r = json_add_u64(clock, "reset_count", a.clock_info.reset_count)) < 0 ||
             (r = json_add_u64(clock, "restart_count", a.clock_info.restart_count)) < 0 ||
-            (r = tpm_attest_json_add(clock, "safe", json_object_new_boolean(a.clock_info.safe))) <
+            (r = json_add(clock, "safe", json_object_new_boolean(a.clock_info.safe))) <
                     0)
                 return r;
-        r = tpm_attest_json_add(out, "clock_info", TAKE_PTR(clock));
+        r = json_add(out, "clock_info", TAKE_PTR(clock));
         if (r < 0)
                 return r;
         r = tpm_attest_json_hex_u64(out, "firmware_version", a.firmware_version, 16);
@@ -473,7 +463,7 @@ int tpm_attest_inspect(const uint8_t *data, size_t size, json_object **ret, Pars
                 r = tpm_attest_json_selection(&a.pcr_select, &sel);
                 if (r < 0)
                         return r;
-                r = tpm_attest_json_add(out, "pcr_select", TAKE_PTR(sel));
+                r = json_add(out, "pcr_select", TAKE_PTR(sel));
                 if (r < 0)
                         return r;
                 r = json_add_hex(out, "pcr_digest", a.pcr_digest, a.pcr_digest_size);

@@ -10,6 +10,9 @@
 
 DEFINE_CLEANUP(json_object, json_object_put)
 
+/* Adds key = v, taking ownership of v (put on failure); -ENOMEM if v is
+ * NULL, so a failed json_object_new_*() can be passed straight in. */
+int json_add(json_object *obj, const char *key, json_object *v);
 /* Adds key = lower-case hex of the bytes. -ENOMEM on failure. */
 int json_add_hex(json_object *obj, const char *key, const void *data, size_t n);
 int json_add_string(json_object *obj, const char *key, const char *value);
