@@ -9,6 +9,9 @@
 #include "confnode/basic/log.h"
 #include "confnode/basic/reader.h"
 #include "confnode/eventlog/eventlog-json.h"
+#include "confnode/evidence/snp-json.h"
+#include "confnode/evidence/az-hcl-json.h"
+#include "confnode/evidence/tdx-quote-json.h"
 #include "confnode/tpm/tpm-attest.h"
 
 #define INSPECT_MAX_FILE (64u * 1024 * 1024)
@@ -23,6 +26,9 @@ static const struct {
         { "eventlog", eventlog_inspect_tcg, "TCG PC Client measured-boot event log" },
         { "ccel", eventlog_inspect_ccel, "TDX CC event log (CCEL)" },
         { "tpm-quote", tpm_attest_inspect, "TPM 2.0 TPMS_ATTEST (quote)" },
+        { "tdx-quote", tdx_quote_inspect, "Intel DCAP quote (TDX v4/v5, SGX v3)" },
+        { "hcl-report", az_hcl_json_inspect, "Azure vTPM HCL report (NV index 0x01400001)" },
+        { "snp-report", snp_json_inspect, "AMD SEV-SNP attestation report (ABI versions 2-5)" },
 };
 
 /* Without --type, a TPMS_ATTEST is known by its magic; anything else is

@@ -16,6 +16,15 @@ static const struct {
         {"tpm-quote", check_tpm_quote,
          "tpm-quote FILE --sig SIG --ak KEY [--nonce HEX] [--pcrs JSON]\n"
          "                  A TPM 2.0 quote (TPMS_ATTEST) with its signature and AK"},
+        {"tdx-quote", check_tdx_quote,
+         "tdx-quote FILE [--root-ca PEM] [--crl FILE]… [--pck-chain PEM] [--at TIME]\n"
+         "                  An Intel DCAP quote (TDX v4/v5, SGX v3) to the Intel root CA"},
+        {"hcl-report", check_hcl_report,
+         "hcl-report FILE [--certs DIR]… [--trust-ark PEM] [--td-quote FILE] [--at TIME]\n"
+         "                  An Azure vTPM HCL report: TEE report, runtime data and AK binding"},
+        {"snp-report", check_snp_report,
+         "snp-report FILE [--certs DIR|FILE]... [--at TIME] [--trust-ark PEM]\n"
+         "                  An AMD SEV-SNP attestation report to its ARK, ASK and VCEK (or VLEK)"},
 };
 
 static void check_help(void) {

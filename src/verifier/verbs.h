@@ -14,3 +14,6 @@ int verb_check(int argc, char *argv[]);
 
 /* argv[0] is "check"; the type parses every option itself, --type too. */
 int check_tpm_quote(int argc, char *argv[]);
+int check_tdx_quote(int argc, char *argv[]);
+int check_hcl_report(int argc, char *argv[]);
+int check_snp_report(int argc, char *argv[]);
