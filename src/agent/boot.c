@@ -15,6 +15,7 @@
 #include "gather.h"
 #include "notify.h"
 #include "confnode/basic/log.h"
+#include "confnode/tpm/tpm-context.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -48,15 +49,65 @@ static double now_ms(void) {
         return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
 }
 
+/* Which TEE this is. Azure's report is in the TPM, which is open only for
+ * the look: the evidence phase opens it again (swtpm serves one
+ * connection at a time). */
+static int boot_detect(const Config *c, TeeDetection *ret) {
+        _cleanup_(tpm_context_freep) TpmContext *tpm = NULL;
+        TeeSource want = tee_source_from_string(c->tee);
+        TeeError err = {};
+        TeeOptions o;
+        int r;
+
+        if (want == TEE_SOURCE_AUTO || want == TEE_SOURCE_AZURE) {
+                r = tpm_context_open(c->tcti, &tpm);
+                if (r < 0)
+                        log_debug_errno(
+                                r,
+                                "Cannot open the TPM through '%s' to look for Azure's HCL report, "
+                                "ignoring: %m",
+                                c->tcti);
+        }
+        gather_tee_options(c, tpm, &o);
+        r = tee_detect(&o, want, ret, &err);
+        if (r < 0)
+                return log_fail(r, PHASE_DETECT, "tee.unavailable",
+                                "tee = %s is configured, but: %s", c->tee, err.what);
+        if (ret->source == TEE_SOURCE_NONE) {
+                log_set_tee(want == TEE_SOURCE_NONE ? "none" : "vtpm");
+                if (want == TEE_SOURCE_NONE)
+                        log_phase(PHASE_DETECT,
+                                  "TEE collection disabled (tee = none): vTPM evidence only");
+                else
+                        log_phase(PHASE_DETECT,
+                                  "No TEE found (configfs-tsm '%s', '%s', '%s', Azure's HCL report "
+                                  "in vTPM NV): vTPM evidence only",
+                                  c->tsm_path, c->sev_guest_path, c->tdx_guest_path);
+                return 0;
+        }
+        log_set_tee(tee_type_to_string(ret->type));
+        log_phase(PHASE_DETECT, "TEE %s via %s '%s'%s%s%s", tee_type_to_string(ret->type),
+                  tee_source_to_string(ret->source), ret->where,
+                  ret->provider[0] ? " (provider " : "", ret->provider,
+                  ret->provider[0] ? ")" : "");
+        if (ret->source == TEE_SOURCE_TDX_GUEST)
+                log_warning("'%s' gives a TD report, which no verifier off this machine can check; "
+                            "a quote needs configfs-tsm (tee = tsm)",
+                            ret->where);
+        return 0;
+}
+
 int verb_boot(int argc, char *argv[], const AgentArgs *a) {
         static const struct option opts[] = {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
         _cleanup_(evidence_freep) Evidence *ev = NULL;
+        TeeDetection tee;
+        TeeError err = {};
         ConfigLoad l;
         uint8_t nonce[32];
-        char summary[512];
+        char summary[1280];
         double t0, t;
         int c, r;
 
@@ -87,28 +138,24 @@ int verb_boot(int argc, char *argv[], const AgentArgs *a) {
                 goto fail;
         t = now_ms();
         notify_status("Detecting the TEE");
-        if (strcmp(l.config.tee, "none") == 0)
-                log_phase(PHASE_DETECT, "TEE collection disabled (tee = none): vTPM evidence only");
-        else
-                log_phase(PHASE_DETECT,
-                          "No TEE report collector in this build yet (SEV-SNP, TDX and Azure HCL are the next "
-                          "step); continuing with vTPM evidence only");
-        log_set_tee(strcmp(l.config.tee, "none") == 0 ? "none" : "vtpm");
+        if (boot_detect(&l.config, &tee) < 0)
+                goto fail;
         log_phase(PHASE_DETECT, "Detection took %.1f ms", now_ms() - t);
 
         if (check_stop(PHASE_EVIDENCE) < 0)
                 goto fail;
         t = now_ms();
-        notify_status("Collecting evidence (event log, vTPM quote)");
+        notify_status("Collecting evidence (TEE report, event log, vTPM quote)");
         /* Until the KBS client exists there is no verifier nonce; a fresh
          * random one still proves the quote path end to end. */
         if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
                 log_fail(EIO, PHASE_EVIDENCE, "crypto.random", "Failed to draw a nonce from the CSPRNG");
                 goto fail;
         }
-        r = gather_evidence(&l.config, nonce, sizeof(nonce), &ev);
+        r = gather_evidence(&l.config, &tee, nonce, sizeof(nonce), &ev, &err);
         if (r < 0) {
-                log_fail(r, PHASE_EVIDENCE, "evidence.collect", "Failed to collect evidence: %m");
+                log_fail(r, PHASE_EVIDENCE, "evidence.collect", "Failed to collect evidence: %s",
+                         err.what[0] ? err.what : strerror(-r));
                 goto fail;
         }
         evidence_summary(ev, summary, sizeof(summary));

@@ -20,12 +20,14 @@
 static void collect_help(void) {
         printf("Usage: confnode [--config PATH] [--tcti TCTI] collect --out DIR [--nonce HEX]\n"
                "\n"
-               "Gathers the event log and a vTPM quote into DIR: ak.pem, ak.pub, tpm-quote.msg,\n"
-               "tpm-quote.sig, pcrs.json, nonce.hex and eventlog.bin (when the machine has a "
-               "log).\n"
+               "Gathers the TEE report, the event log and a vTPM quote into DIR: tee.json (which\n"
+               "TEE, from where), tee-report.bin, tee-certs.bin and certs/*.pem (when the\n"
+               "platform hands out certificates), ak.pem, ak.pub, tpm-quote.msg, tpm-quote.sig,\n"
+               "pcrs.json, nonce.hex and eventlog.bin (when the machine has a log).\n"
                "\n"
                "  -o, --out DIR      Directory to write (created if missing)\n"
-               "  -n, --nonce HEX    Quote nonce, 1-%d bytes (default: %d random bytes)\n"
+               "  -n, --nonce HEX    Quote nonce and TEE report data (zero-padded to 64 bytes),\n"
+               "                     1-%d bytes (default: %d random bytes)\n"
                "  -h, --help         Show this help\n",
                TPM_QUOTE_NONCE_MAX, COLLECT_DEFAULT_NONCE);
 }
@@ -41,7 +43,8 @@ int verb_collect(int argc, char *argv[], const AgentArgs *a) {
         _cleanup_free_ uint8_t *nonce = NULL;
         const char *out = NULL, *nonce_hex = NULL;
         size_t nonce_size = 0;
-        char summary[768];
+        char summary[1280];
+        TeeError err = {};
         ConfigLoad l;
         int c, r;
 
@@ -99,16 +102,15 @@ int verb_collect(int argc, char *argv[], const AgentArgs *a) {
         if (r < 0)
                 return EXIT_FAIL;
 
-        r = gather_evidence(&l.config, nonce, nonce_size, &ev);
+        r = gather_evidence(&l.config, NULL, nonce, nonce_size, &ev, &err);
         if (r < 0) {
-                /* gather says which step failed at debug level; the one
-                 * error line names both inputs and how to see more. */
+                /* gather says which step failed, on what; the one error
+                 * line names it and how to see more. */
                 log_fail(r, PHASE_EVIDENCE, "evidence.collect",
-                         "Failed to collect evidence (event log '%s', TPM '%s'): %m%s",
-                         l.config.eventlog_path ?: "none", l.config.tcti,
-                         log_get_max_level() < LOG_DEBUG
-                                 ? "; run with --verbose for the failing step"
-                                 : "");
+                         "Failed to collect evidence (tee = %s): %s%s", l.config.tee,
+                         err.what[0] ? err.what : strerror(-r),
+                         log_get_max_level() < LOG_DEBUG ? "; run with --verbose for each step"
+                                                         : "");
                 config_load_done(&l);
                 return EXIT_FAIL;
         }

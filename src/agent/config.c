@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/evidence/tee-detect.h"
 
 typedef enum OptionType {
         OPT_STRING,
@@ -42,11 +43,20 @@ static const Option options[] = {
         { "agent", "log_level", OPT_LOG_LEVEL, OFF(log_level), "info", false,
           "`debug`, `info`, `notice`, `warning`, `err`",
           "Most verbose level logged (`--verbose` forces `debug`)." },
-        { "agent", "tee", OPT_TEE, OFF(tee), "auto", false, "`auto`, `none`",
-          "Which TEE to collect a report from. `auto` detects; `none` collects only vTPM evidence." },
+        { "agent", "tee", OPT_TEE, OFF(tee), "auto", false,
+          "`auto`, `none`, `tsm`, `sev-guest`, `tdx-guest`, `azure`",
+          "Where to take the TEE report from. `auto` tries configfs-tsm, the SEV-SNP and TDX guest devices, then "
+          "Azure's HCL report in vTPM NV, and goes on without one if none answers; a named one must answer; "
+          "`none` collects only vTPM evidence." },
         { "agent", "eventlog", OPT_PATH, OFF(eventlog_path),
           "/sys/kernel/security/tpm0/binary_bios_measurements", false, "absolute path",
           "TCG measured-boot event log (crypto-agile) sent with the quote." },
+        { "agent", "tsm_path", OPT_PATH, OFF(tsm_path), "/sys/kernel/config/tsm/report", false, "absolute path",
+          "configfs-tsm report directory (`tee = tsm`): SEV-SNP reports with their certificates, TDX quotes." },
+        { "agent", "sev_guest_path", OPT_PATH, OFF(sev_guest_path), "/dev/sev-guest", false, "absolute path",
+          "SEV-SNP guest device (`tee = sev-guest`): SNP_GET_EXT_REPORT, or SNP_GET_REPORT without certificates." },
+        { "agent", "tdx_guest_path", OPT_PATH, OFF(tdx_guest_path), "/dev/tdx_guest", false, "absolute path",
+          "TDX guest device (`tee = tdx-guest`): a TD report only; a quote a verifier can check needs configfs-tsm." },
         { "tpm", "tcti", OPT_STRING, OFF(tcti), "device:/dev/tpmrm0", false,
           "tpm2-tss TCTI string", "How to reach the TPM (`--tcti` overrides), e.g. `swtpm:host=127.0.0.1,port=2321`." },
         { "tpm", "ak_handle", OPT_HANDLE, OFF(ak_handle), NULL, false,
@@ -152,8 +162,9 @@ static int option_apply(const Option *o, Config *c, const char *value, char *err
                         snprintf(err, err_size, "'%s' is not an absolute path", value);
                         return -EINVAL;
                 }
-                if (o->type == OPT_TEE && strcmp(value, "auto") != 0 && strcmp(value, "none") != 0) {
-                        snprintf(err, err_size, "'%s' is not a known TEE (auto, none)", value);
+                if (o->type == OPT_TEE && tee_source_from_string(value) < 0) {
+                        snprintf(err, err_size,
+                                 "'%s' is not a known TEE (auto, none, tsm, sev-guest, tdx-guest, azure)", value);
                         return -EINVAL;
                 }
                 s = strdup(value);
@@ -590,6 +601,9 @@ void config_load_done(ConfigLoad *l) {
 
         free(c->tee);
         free(c->eventlog_path);
+        free(c->tsm_path);
+        free(c->sev_guest_path);
+        free(c->tdx_guest_path);
         free(c->tcti);
         strv_free(c->verifier_urls);
         if (l->sources)

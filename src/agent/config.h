@@ -25,8 +25,11 @@ typedef enum AkAlgorithm {
 typedef struct Config {
         /* [agent] */
         int log_level;         /* syslog level */
-        char *tee;             /* "auto" or "none" */
+        char *tee;             /* a TeeSource name: "auto", "none", "tsm", … */
         char *eventlog_path;   /* measured-boot log */
+        char *tsm_path;        /* configfs-tsm report directory */
+        char *sev_guest_path;  /* /dev/sev-guest */
+        char *tdx_guest_path;  /* /dev/tdx_guest */
         /* [tpm] */
         char *tcti;            /* tpm2-tss TCTI configuration string */
         uint32_t ak_handle;    /* persistent handle, 0 = transient AK */

@@ -1,8 +1,9 @@
-/* Gathering evidence: the measured-boot event log as the kernel exposes it
- * and a vTPM quote bound to the caller's nonce, with the PCR values the
- * quote covers. The log is parsed here too: a log that does not parse would
- * be refused by any verifier, so it is better to fail on the node where an
- * operator can see why. */
+/* Gathering evidence: the TEE report through whichever interface the
+ * machine has, the measured-boot event log as the kernel exposes it and a
+ * vTPM quote bound to the caller's nonce, with the PCR values the quote
+ * covers. The log and the TEE report are parsed here too: evidence that
+ * does not parse would be refused by any verifier, so it is better to fail
+ * on the node where an operator can see why. */
 
 #include "gather.h"
 
@@ -12,11 +13,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "confnode/basic/fileio.h"
 #include "confnode/basic/hex.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/basic/log.h"
 #include "confnode/eventlog/eventlog.h"
+#include "confnode/evidence/snp-cert-table.h"
 #include "confnode/tpm/tpm-context.h"
 #include "confnode/tpm/tpm-quote.h"
 
@@ -37,6 +42,9 @@ struct Evidence {
         int replay_mismatch;
         uint16_t mismatch_alg;
         unsigned mismatch_pcr;
+        /* The TEE found, and its evidence (NULL when there is none). */
+        TeeDetection detection;
+        TeeEvidence *tee;
 };
 
 void evidence_free(Evidence *e) {
@@ -45,6 +53,7 @@ void evidence_free(Evidence *e) {
         free(e->eventlog);
         eventlog_free(e->log);
         tpm_quote_free(e->quote);
+        tee_evidence_free(e->tee);
         free(e);
 }
 
@@ -59,7 +68,7 @@ static TpmAkAlgorithm gather_ak_algorithm(AkAlgorithm a) {
         }
 }
 
-static int gather_eventlog(const char *path, Evidence *e) {
+static int gather_eventlog(const char *path, Evidence *e, TeeError *err) {
         ParseError perr = {};
         char buf[256];
         int r;
@@ -72,11 +81,11 @@ static int gather_eventlog(const char *path, Evidence *e) {
                 return 0;
         }
         if (r < 0)
-                return log_debug_errno(r, "Cannot read the event log '%s': %m", path);
+                return tee_evidence_error(err, r, "Cannot read the event log '%s'", path);
         r = eventlog_parse(e->eventlog, e->eventlog_size, EVENTLOG_TCG, &perr, &e->log);
         if (r < 0)
-                return log_debug_errno(r, "The event log '%s' is malformed: %s", path,
-                                       parse_error_string(&perr, buf, sizeof(buf)));
+                return tee_evidence_error(err, r, "The event log '%s' is malformed (%s)", path,
+                                          parse_error_string(&perr, buf, sizeof(buf)));
         return 0;
 }
 
@@ -114,7 +123,39 @@ static void gather_compare_replay(Evidence *e) {
         }
 }
 
-int gather_evidence(const Config *c, const uint8_t *nonce, size_t nonce_size, Evidence **ret) {
+void gather_tee_options(const Config *c, TpmContext *tpm, TeeOptions *ret) {
+        *ret = (TeeOptions){
+                .tsm_path = c->tsm_path,
+                .sev_guest_path = c->sev_guest_path,
+                .tdx_guest_path = c->tdx_guest_path,
+                .tpm = tpm,
+        };
+}
+
+/* The TEE report binds the nonce as the quote does: the verifier's nonce
+ * is the report data, zero-padded to the 64 bytes every TEE takes. */
+static int gather_tee(const Config *c, const TeeDetection *given, TpmContext *tpm, Evidence *e,
+                      TeeError *err) {
+        uint8_t report_data[TEE_REPORT_DATA_SIZE] = {};
+        TeeOptions o;
+        int r;
+
+        gather_tee_options(c, tpm, &o);
+        if (given)
+                e->detection = *given;
+        else {
+                r = tee_detect(&o, tee_source_from_string(c->tee), &e->detection, err);
+                if (r < 0)
+                        return r;
+        }
+        if (e->detection.source == TEE_SOURCE_NONE)
+                return 0;
+        memcpy(report_data, e->nonce, e->nonce_size);
+        return tee_detect_collect(&o, &e->detection, report_data, &e->tee, err);
+}
+
+int gather_evidence(const Config *c, const TeeDetection *tee, const uint8_t *nonce,
+                    size_t nonce_size, Evidence **ret, TeeError *err) {
         _cleanup_(evidence_freep) Evidence *e = NULL;
         _cleanup_(tpm_context_freep) TpmContext *tpm = NULL;
         TpmAkAlgorithm alg = gather_ak_algorithm(c->ak_algorithm);
@@ -129,26 +170,60 @@ int gather_evidence(const Config *c, const uint8_t *nonce, size_t nonce_size, Ev
         memcpy(e->nonce, nonce, nonce_size);
         e->nonce_size = nonce_size;
 
-        r = gather_eventlog(c->eventlog_path, e);
+        r = gather_eventlog(c->eventlog_path, e, err);
         if (r < 0)
                 return r;
 
         r = tpm_context_open(c->tcti, &tpm);
         if (r < 0)
-                return log_debug_errno(r, "Cannot open the TPM through '%s': %m", c->tcti);
+                return tee_evidence_error(err, r, "Cannot open the TPM through '%s'", c->tcti);
+        r = gather_tee(c, tee, tpm, e, err);
+        if (r < 0)
+                return r;
         r = tpm_quote_collect(tpm, alg, c->ak_handle, &c->pcrs, nonce, nonce_size, &e->quote);
         if (r < 0)
-                return log_debug_errno(r, "Cannot quote PCRs with the TPM: %m");
+                return tee_evidence_error(err, r, "Cannot quote PCRs with the TPM through '%s'",
+                                          c->tcti);
 
         gather_compare_replay(e);
         *ret = TAKE_PTR(e);
         return 0;
 }
 
-void evidence_summary(const Evidence *e, char *buf, size_t size) {
-        char sel[256], logpart[256], banks[64] = "";
+/* Which certificates a table holds, as "ark, ask, vcek". */
+static void gather_cert_kinds(const TeeEvidence *t, char *buf, size_t size) {
+        SnpCertTable table;
         size_t o = 0;
 
+        buf[0] = 0;
+        if (!t->certs || snp_cert_table_parse(t->certs, t->certs_size, &table, NULL) < 0)
+                return;
+        for (size_t i = 0; i < table.n_entries; i++)
+                o += (size_t)snprintf(buf + o, o < size ? size - o : 0, "%s%s", i ? ", " : "",
+                                      snp_cert_kind_to_string(table.entries[i].kind));
+}
+
+static void gather_tee_summary(const Evidence *e, char *buf, size_t size) {
+        const TeeEvidence *t = e->tee;
+        char kinds[128];
+
+        if (!t) {
+                snprintf(buf, size, "no TEE report");
+                return;
+        }
+        gather_cert_kinds(t, kinds, sizeof(kinds));
+        snprintf(buf, size, "TEE %s via %s '%s'%s%s%s: %s of %zu bytes%s%s%s",
+                 tee_type_to_string(t->type), tee_source_to_string(t->source), t->where,
+                 t->provider[0] ? " (provider " : "", t->provider, t->provider[0] ? ")" : "",
+                 tee_format_to_string(t->format), t->report_size, kinds[0] ? ", certificates " : "",
+                 kinds, t->attempts > 1 ? ", after another writer" : "");
+}
+
+void evidence_summary(const Evidence *e, char *buf, size_t size) {
+        char sel[256], logpart[256], teepart[512], banks[64] = "";
+        size_t o = 0;
+
+        gather_tee_summary(e, teepart, sizeof(teepart));
         pcr_selection_format(&e->quote->selection, sel, sizeof(sel));
         if (e->log) {
                 for (size_t i = 0; i < e->log->n_banks; i++)
@@ -169,8 +244,8 @@ void evidence_summary(const Evidence *e, char *buf, size_t size) {
                                                          : "no bank in common with the quote");
         } else
                 snprintf(logpart, sizeof(logpart), "no event log");
-        snprintf(buf, size, "%s; quote over %s (%zu-byte nonce, attest %zu bytes), %s AK %s",
-                 logpart, sel, e->nonce_size, e->quote->attest_size,
+        snprintf(buf, size, "%s; %s; quote over %s (%zu-byte nonce, attest %zu bytes), %s AK %s",
+                 teepart, logpart, sel, e->nonce_size, e->quote->attest_size,
                  ak_algorithm_to_string(e->ak_algorithm) ?: "?", e->quote->ak_fingerprint);
 }
 
@@ -180,6 +255,152 @@ static int evidence_write_file(const char *dir, const char *name, const void *da
         if (asprintf(&path, "%s/%s", dir, name) < 0)
                 return -ENOMEM;
         return write_file_atomic(path, data, size, 0644);
+}
+
+static int evidence_remove(const char *dir, const char *name) {
+        _cleanup_free_ char *path = NULL;
+
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+static const char *const evidence_cert_files[] = {
+        [SNP_CERT_KIND_ARK] = "certs/ark.pem",
+        [SNP_CERT_KIND_ASK] = "certs/ask.pem",
+        [SNP_CERT_KIND_VCEK] = "certs/vcek.pem",
+        [SNP_CERT_KIND_VLEK] = "certs/vlek.pem",
+};
+
+/* Stale TEE files of an earlier run (another TEE, or one with
+ * certificates) would be taken for this machine's. */
+static int evidence_remove_tee(const char *dir, bool report, bool certs) {
+        _cleanup_free_ char *certs_dir = NULL;
+        int r = 0;
+
+        if (!report)
+                r = evidence_remove(dir, "tee-report.bin");
+        if (r >= 0 && !certs)
+                r = evidence_remove(dir, "tee-certs.bin");
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(evidence_cert_files); i++)
+                r = evidence_remove(dir, evidence_cert_files[i]);
+        if (r < 0)
+                return r;
+        if (asprintf(&certs_dir, "%s/certs", dir) < 0)
+                return -ENOMEM;
+        if (rmdir(certs_dir) < 0 && errno != ENOENT && errno != ENOTEMPTY)
+                return -errno;
+        return 0;
+}
+
+/* Each certificate of the table as PEM, the form `confnode-verifier check
+ * --certs DIR` and openssl read. */
+static int evidence_write_certs(const TeeEvidence *t, const char *dir, json_object *list) {
+        _cleanup_free_ char *certs_dir = NULL;
+        SnpCertTable table;
+        int r;
+
+        r = snp_cert_table_parse(t->certs, t->certs_size, &table, NULL);
+        if (r < 0)
+                return r;
+        if (asprintf(&certs_dir, "%s/certs", dir) < 0)
+                return -ENOMEM;
+        r = mkdir_p(certs_dir, 0755);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < table.n_entries; i++) {
+                const SnpCertTableEntry *en = &table.entries[i];
+                const unsigned char *p = en->data;
+                X509 *cert;
+                BIO *bio;
+                char *pem;
+                long n;
+
+                if (json_object_array_add(
+                            list, json_object_new_string(snp_cert_kind_to_string(en->kind))) < 0)
+                        return -ENOMEM;
+                if ((size_t)en->kind >= ELEMENTSOF(evidence_cert_files) ||
+                    !evidence_cert_files[en->kind])
+                        continue; /* a CRL or an unknown GUID: in tee-certs.bin only */
+                cert = d2i_X509(NULL, &p, (long)en->size);
+                if (!cert)
+                        return log_debug_errno(
+                                EBADMSG, "The %s in the certificate table is not a certificate",
+                                snp_cert_kind_to_string(en->kind));
+                bio = BIO_new(BIO_s_mem());
+                r = bio && PEM_write_bio_X509(bio, cert) == 1 ? 0 : -ENOMEM;
+                X509_free(cert);
+                if (r >= 0) {
+                        n = BIO_get_mem_data(bio, &pem);
+                        r = evidence_write_file(dir, evidence_cert_files[en->kind], pem, (size_t)n);
+                }
+                BIO_free(bio);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int evidence_write_tee(const Evidence *e, const char *dir) {
+        _cleanup_(json_object_putp) json_object *j = json_object_new_object();
+        const TeeEvidence *t = e->tee;
+        const char *s;
+        int r;
+
+        if (!j)
+                return -ENOMEM;
+        if (!t) {
+                r = evidence_remove_tee(dir, false, false);
+                if (r >= 0)
+                        r = json_add_string(j, "tee", "none");
+                if (r >= 0)
+                        r = json_add_string(j, "source", tee_source_to_string(e->detection.source));
+        } else {
+                r = evidence_remove_tee(dir, true, t->certs != NULL);
+                if (r >= 0)
+                        r = json_add_string(j, "tee", tee_type_to_string(t->type));
+                if (r >= 0)
+                        r = json_add_string(j, "source", tee_source_to_string(t->source));
+                if (r >= 0)
+                        r = json_add_string(j, "where", t->where);
+                if (r >= 0 && t->provider[0])
+                        r = json_add_string(j, "provider", t->provider);
+                if (r >= 0 && t->source == TEE_SOURCE_TSM)
+                        r = json_add_u64(j, "attempts", t->attempts);
+                if (r >= 0)
+                        r = json_add_string(j, "format", tee_format_to_string(t->format));
+                if (r >= 0)
+                        r = json_add_string(j, "report", "tee-report.bin");
+                if (r >= 0)
+                        r = json_add_u64(j, "report_size", t->report_size);
+                if (r >= 0)
+                        r = json_add_hex(j, "report_data", t->report_data, sizeof(t->report_data));
+                if (r >= 0)
+                        r = evidence_write_file(dir, "tee-report.bin", t->report, t->report_size);
+                if (r >= 0 && t->certs) {
+                        json_object *list = json_object_new_array();
+
+                        r = list ? json_object_object_add(j, "certificates", list) : -ENOMEM;
+                        if (r < 0)
+                                json_object_put(list);
+                        if (r >= 0)
+                                r = json_add_string(j, "certs", "tee-certs.bin");
+                        if (r >= 0)
+                                r = evidence_write_file(dir, "tee-certs.bin", t->certs,
+                                                        t->certs_size);
+                        if (r >= 0)
+                                r = evidence_write_certs(t, dir, list);
+                }
+        }
+        if (r < 0)
+                return r;
+        s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                      JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (!s)
+                return -ENOMEM;
+        return evidence_write_file(dir, "tee.json", s, strlen(s));
 }
 
 int evidence_write_dir(const Evidence *e, const char *dir) {
@@ -223,6 +444,9 @@ int evidence_write_dir(const Evidence *e, const char *dir) {
         if (r < 0)
                 return r;
 
+        r = evidence_write_tee(e, dir);
+        if (r < 0)
+                return r;
         if (e->eventlog)
                 return evidence_write_file(dir, "eventlog.bin", e->eventlog, e->eventlog_size);
         /* A log left from an earlier run in the same directory would be

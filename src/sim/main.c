@@ -18,6 +18,19 @@ static void help(void) {
                "  measure-boot --tcti TCTI --out FILE [--cmdline STRING]\n"
                "                  Measure a simulated UEFI boot into a TPM's PCRs and write its\n"
                "                  TCG event log\n"
+               "  init DIR [--generation GEN] [--set KEY=VALUE]...\n"
+               "                  Make a simulated SEV-SNP and TDX platform: its values and the\n"
+               "                  simulated AMD and Intel certificate hierarchies\n"
+               "  snp-report --dir DIR --report-data HEX --out FILE [--certs-out FILE]\n"
+               "                  Write a signed SEV-SNP attestation report\n"
+               "  tdx-quote --dir DIR --report-data HEX --out FILE\n"
+               "                  Write a TDX DCAP quote (version 4)\n"
+               "  tsm-tree --dir DIR MOUNTPOINT [--provider sev_guest|tdx_guest]\n"
+               "                  Serve a configfs-tsm look-alike (FUSE) at MOUNTPOINT/report\n"
+               "  sev-guest --dir DIR [--name NAME]\n"
+               "                  Serve /dev/NAME with the sev-guest ioctl ABI (CUSE)\n"
+               "  hcl-nv --tcti TCTI --dir DIR [--ak-handle HANDLE]\n"
+               "                  Write an Azure HCL report into the TPM's NV index 0x01400001\n"
                "\n"
                "Options:\n"
                "  -v, --verbose  Log at debug level\n"
@@ -38,6 +51,12 @@ int main(int argc, char *argv[]) {
                 int (*fn)(int, char *[]);
         } verbs[] = {
                 {"measure-boot", verb_measure_boot},
+                {"init", verb_init},
+                {"snp-report", verb_snp_report},
+                {"tdx-quote", verb_tdx_quote},
+                {"tsm-tree", verb_tsm_tree},
+                {"sev-guest", verb_sev_guest},
+                {"hcl-nv", verb_hcl_nv},
         };
         int c;
 

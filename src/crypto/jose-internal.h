@@ -1,0 +1,49 @@
+#pragma once
+
+/* Shared by jwk.c, jwe.c and ephemeral-key.c: cleanup helpers for the
+ * OpenSSL types they use and typed access to JSON members. Private to
+ * src/crypto, so another module may define the same helpers for itself. */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/param_build.h>
+
+#include "confnode/basic/cleanup.h"
+
+DEFINE_CLEANUP(BIGNUM, BN_free)
+DEFINE_CLEANUP(EVP_CIPHER, EVP_CIPHER_free)
+DEFINE_CLEANUP(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
+DEFINE_CLEANUP(EVP_KDF, EVP_KDF_free)
+DEFINE_CLEANUP(EVP_KDF_CTX, EVP_KDF_CTX_free)
+DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
+DEFINE_CLEANUP(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
+DEFINE_CLEANUP(OSSL_PARAM, OSSL_PARAM_free)
+DEFINE_CLEANUP(OSSL_PARAM_BLD, OSSL_PARAM_BLD_free)
+
+/* The string member name of obj: -ENOENT if absent (or null), -EBADMSG if
+ * not a string. The pointer stays valid as long as obj. */
+static inline int jose_get_string(json_object *obj, const char *name, const char **ret,
+                                  size_t *ret_len) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(obj, name, &v) || !v)
+                return -ENOENT;
+        if (!json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        *ret = json_object_get_string(v);
+        if (ret_len)
+                *ret_len = (size_t)json_object_get_string_len(v);
+        return 0;
+}
+
+/* True if the member is a string equal to want (and holds no NUL). */
+static inline bool jose_string_is(const char *s, size_t len, const char *want) {
+        return len == strlen(want) && memcmp(s, want, len) == 0;
+}
