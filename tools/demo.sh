@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The main job from README.md, on the embedded default: a software TPM
+# The main job from README.md, on the embedded default: a simulated SEV-SNP
+# platform served through a configfs-tsm look-alike (FUSE), a software TPM
 # (swtpm) whose PCRs a simulated measured boot has extended, the agent's
 # boot path, and the reference verifier's check of what the agent collected.
 # Installs its dependencies, builds, runs, and stops everything it started.
 #
-# What works today: configuration, event log, vTPM quote, offline quote
-# verification. The boot path stops honestly after the evidence step: the
+# What works today: configuration, TEE detection and report collection,
+# event log, vTPM quote, offline verification of all of it. The boot path stops honestly after the evidence step: the
 # KBS client, the verifier service, the disk and the kubelet handoff are the
 # next issues, and until they land no key is released and kubelet never starts.
 set -euo pipefail
@@ -22,10 +23,17 @@ VERIFIER=$build/src/verifier/confnode-verifier
 SIM=$build/src/sim/confnode-sim
 
 . "$top/tests/integration/tpm-lib.sh"
+CONFNODE_SIM=$SIM
+. "$top/tests/integration/sim-lib.sh"
 W=$(mktemp -d /tmp/confnode-demo.XXXXXX)
-trap 'swtpm_stop; rm -rf "$W"' EXIT
+trap 'tsm_tree_stop; swtpm_stop; rm -rf "$W"' EXIT
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+step "A simulated SEV-SNP platform (simulated AMD ARK/ASK/VCEK), served as configfs-tsm over FUSE"
+sim_init "$W/sim"
+tsm_tree_start "$W/sim" "$W/tsm" --provider sev_guest
+echo "simulator pid $TSM_PID, configfs-tsm look-alike at $W/tsm/report"
 
 step "Start a software TPM (swtpm) on loopback"
 swtpm_start "$W/tpm"
@@ -39,6 +47,8 @@ step "Simulated measured boot: firmware, boot loader and kernel command line ext
 
 cat >"$W/confnode.conf" <<EOC
 [agent]
+tee = tsm
+tsm_path = $W/tsm/report
 eventlog = $W/binary_bios_measurements
 [tpm]
 tcti = $TCTI
@@ -64,6 +74,13 @@ step "Collect the evidence with a verifier-style nonce (confnode collect)"
 nonce=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
 "$CONFNODE" --config "$W/confnode.conf" collect --out "$W/evidence" --nonce "$nonce"
 ls -l "$W/evidence"
+
+step "The reference verifier checks the SEV-SNP report: ARK -> ASK -> VCEK, signature, TCB, chip"
+"$VERIFIER" check --type snp-report "$W/evidence/tee-report.bin" --certs "$W/evidence/certs" \
+        --trust-ark "$W/sim/amd/ark.pem" | jq '{verified, reason, checked}'
+"$CONFNODE" inspect --type snp-report "$W/evidence/tee-report.bin" |
+        jq -r '"report_data: \(.report_data)", "measurement: \(.measurement)"'
+echo "nonce:       $nonce (zero-padded to 64 bytes)"
 
 step "The reference verifier checks the quote: AK signature, nonce, PCR digest"
 "$VERIFIER" check --type tpm-quote "$W/evidence/tpm-quote.msg" --sig "$W/evidence/tpm-quote.sig" \
@@ -91,9 +108,9 @@ set -e
 
 step "Done"
 cat <<TXT
-Evidence collection works end to end on a real TPM 2.0 (swtpm): event log,
-quote, and an independent check of both. Next (in order): TEE reports
-(SEV-SNP, TDX, Azure HCL) with simulators, the KBS protocol and the
-reference verifier service, then the LUKS2 state disk and the kubelet
-handoff in a QEMU guest.
+Evidence collection works end to end: a SEV-SNP report from the simulated
+platform through configfs-tsm, a real TPM 2.0 quote (swtpm) and the event
+log, each checked independently. Next (in order): the KBS client and the
+reference verifier service with its policy and key release, then the LUKS2
+state disk and the kubelet handoff in a QEMU guest.
 TXT

@@ -13,8 +13,8 @@
 #include "confnode/basic/cleanup.h"
 #include "confnode/basic/hex.h"
 #include "confnode/crypto/cert-time.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(BIO, BIO_free)
 
 int cert_info_fingerprint(X509 *cert, char ret[static CERT_INFO_FINGERPRINT_SIZE]) {
         unsigned char md[EVP_MAX_MD_SIZE];

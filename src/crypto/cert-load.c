@@ -19,8 +19,8 @@
 
 #include "confnode/basic/fileio.h"
 #include "confnode/basic/log.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(BIO, BIO_free)
 
 void cert_load_stack_free(STACK_OF(X509) *certs) {
         sk_X509_pop_free(certs, X509_free);

@@ -16,16 +16,8 @@
 #include <openssl/param_build.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(BIGNUM, BN_free)
-DEFINE_CLEANUP(EVP_CIPHER, EVP_CIPHER_free)
-DEFINE_CLEANUP(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
-DEFINE_CLEANUP(EVP_KDF, EVP_KDF_free)
-DEFINE_CLEANUP(EVP_KDF_CTX, EVP_KDF_CTX_free)
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
-DEFINE_CLEANUP(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP(OSSL_PARAM, OSSL_PARAM_free)
-DEFINE_CLEANUP(OSSL_PARAM_BLD, OSSL_PARAM_BLD_free)
 
 /* The string member name of obj: -ENOENT if absent (or null), -EBADMSG if
  * not a string. The pointer stays valid as long as obj. */

@@ -11,8 +11,8 @@
 
 #include "confnode/basic/json-util.h"
 #include "confnode/crypto/ephemeral-key.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 
 static void test_names(void **state) {
         (void)state;

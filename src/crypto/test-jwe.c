@@ -18,10 +18,8 @@
 #include "confnode/basic/json-util.h"
 #include "confnode/crypto/ephemeral-key.h"
 #include "confnode/crypto/jwe.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
-DEFINE_CLEANUP(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP(EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
 
 static const char plaintext[] = "a LUKS key for the state disk of node-7";
 

@@ -12,8 +12,8 @@
 #include "confnode/basic/base64url.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/crypto/jwk.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 
 static json_object *parse(const char *text) {
         json_object *j = json_tokener_parse(text);

@@ -4,10 +4,9 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include "confnode/basic/openssl-cleanup.h"
 
 /* Owned OpenSSL objects of this file only. */
-DEFINE_CLEANUP(EVP_MD, EVP_MD_free)
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
 
 /* TPM2_ALG_ID to the OpenSSL name of the hash. SM3 is what Hygon CSV guests
  * log; the SHA-3 ids are in the TCG algorithm registry and a Spec ID event

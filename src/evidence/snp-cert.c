@@ -15,6 +15,7 @@
 
 #include "confnode/basic/cleanup.h"
 #include "confnode/crypto/cert-info.h"
+#include "confnode/basic/openssl-cleanup.h"
 
 #define SNP_OID_PRODUCT_NAME "1.3.6.1.4.1.3704.1.2"
 #define SNP_OID_SPL_PREFIX "1.3.6.1.4.1.3704.1.3."
@@ -28,9 +29,6 @@
 /* A Turin hwID is the 8-byte chip ID; earlier products use all 64. */
 #define SNP_HWID_SIZE_TURIN 8
 
-DEFINE_CLEANUP(ASN1_INTEGER, ASN1_INTEGER_free)
-DEFINE_CLEANUP(ASN1_OCTET_STRING, ASN1_OCTET_STRING_free)
-DEFINE_CLEANUP(ASN1_IA5STRING, ASN1_IA5STRING_free)
 
 static const char *const role_names[_SNP_CERT_ROLE_MAX] = {
         [SNP_CERT_ARK] = "ark",   [SNP_CERT_ASK] = "ask",   [SNP_CERT_ASVK] = "asvk",

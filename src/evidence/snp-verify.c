@@ -24,10 +24,8 @@
 #include "confnode/crypto/cert-load.h"
 #include "confnode/crypto/cert-time.h"
 #include "confnode/evidence/snp-report.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
-DEFINE_CLEANUP(ECDSA_SIG, ECDSA_SIG_free)
-DEFINE_CLEANUP(BIGNUM, BN_free)
 
 struct SnpEndorsement {
         X509 *cert; /* the VCEK or VLEK */

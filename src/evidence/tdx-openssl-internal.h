@@ -16,16 +16,8 @@
 #include <openssl/x509.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(BIO, BIO_free)
-DEFINE_CLEANUP(BIGNUM, BN_free)
-DEFINE_CLEANUP(ECDSA_SIG, ECDSA_SIG_free)
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
-DEFINE_CLEANUP(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP(OSSL_PARAM, OSSL_PARAM_free)
-DEFINE_CLEANUP(OSSL_PARAM_BLD, OSSL_PARAM_BLD_free)
-DEFINE_CLEANUP(X509_CRL, X509_CRL_free)
 
 /* An uncompressed P-256 point (x || y, 32 bytes each, big-endian) as a
  * public key. -EBADMSG if it is not a point on the curve, -ENOMEM. */

@@ -27,8 +27,8 @@
 #include "confnode/basic/fileio.h"
 #include "confnode/crypto/cert-load.h"
 #include "confnode/evidence/snp-report.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 
 /* Reads a fixture; skips the test when PEER_DATA is not set (ctest sets it). */
 static inline void test_snp_read_peer(const char *rel, uint8_t **ret, size_t *ret_size) {

@@ -38,6 +38,7 @@
 #include "sim-bytes.h"
 #include "snp-sim.h"
 #include "verbs.h"
+#include "confnode/basic/openssl-cleanup.h"
 
 #define HCL_NV_USER_DATA_INDEX 0x01400002u
 #define HCL_NV_USER_DATA_SIZE 64u
@@ -51,7 +52,6 @@
 #define HCL_NV_DATA_VERSION 1
 #define HCL_NV_CHUNK_DEFAULT 512u
 
-DEFINE_CLEANUP(BIGNUM, BN_free)
 
 static void hcl_nv_esys_freep(void *p) {
         Esys_Free(*(void **)p);

@@ -22,6 +22,7 @@
 #include "confnode/basic/fileio.h"
 #include "confnode/basic/log.h"
 #include "sim-der.h"
+#include "confnode/basic/openssl-cleanup.h"
 
 #define SIM_CA_RSA_BITS 4096
 /* AMD signs with RSASSA-PSS, SHA-384, MGF1 with SHA-384, 48-byte salt. */
@@ -31,15 +32,6 @@
 #define SIM_OID_AMD "1.3.6.1.4.1.3704.1."
 #define SIM_OID_SGX "1.2.840.113741.1.13.1"
 
-DEFINE_CLEANUP(X509_EXTENSION, X509_EXTENSION_free)
-DEFINE_CLEANUP(X509_NAME, X509_NAME_free)
-DEFINE_CLEANUP(ASN1_OBJECT, ASN1_OBJECT_free)
-DEFINE_CLEANUP(ASN1_OCTET_STRING, ASN1_OCTET_STRING_free)
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
-DEFINE_CLEANUP(BIO, BIO_free)
-DEFINE_CLEANUP(BIGNUM, BN_free)
-DEFINE_CLEANUP(X509, X509_free)
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 
 typedef enum SimCaFile {
         SIM_CA_ARK,

@@ -17,6 +17,7 @@
 #include "confnode/basic/log.h"
 #include "confnode/evidence/snp-cert-table.h"
 #include "sim-bytes.h"
+#include "confnode/basic/openssl-cleanup.h"
 
 #define SNP_SIM_OFF_VERSION 0x000
 #define SNP_SIM_OFF_GUEST_SVN 0x004
@@ -44,8 +45,6 @@
 #define SNP_SIM_OFF_LAUNCH_TCB 0x1f0
 #define SNP_SIM_OFF_SIGNATURE 0x2a0
 
-DEFINE_CLEANUP(ECDSA_SIG, ECDSA_SIG_free)
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
 
 /* REPORT_ID: the guest's own, fixed from its launch; here derived from
  * the chip and the measurement, so one simulated guest keeps one ID. */

@@ -18,6 +18,7 @@
 #include "confnode/basic/log.h"
 #include "confnode/evidence/tdx-quote.h"
 #include "sim-bytes.h"
+#include "confnode/basic/openssl-cleanup.h"
 
 #define TDX_SIM_QUOTE_VERSION 4
 #define TDX_SIM_SIG_SIZE 64
@@ -29,9 +30,6 @@ static const uint8_t tdx_sim_qe_vendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c
 /* The TD Quoting Enclave's product ID. */
 #define TDX_SIM_QE_PROD_ID 2
 
-DEFINE_CLEANUP(ECDSA_SIG, ECDSA_SIG_free)
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
-DEFINE_CLEANUP(BIGNUM, BN_free)
 
 /* A cursor over the quote being written; the size is computed first, so
  * running out is a bug, caught rather than written past. */

@@ -9,12 +9,5 @@
 #include <openssl/param_build.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(BIO, BIO_free)
-DEFINE_CLEANUP(BIGNUM, BN_free)
-DEFINE_CLEANUP(OSSL_PARAM_BLD, OSSL_PARAM_BLD_free)
-DEFINE_CLEANUP(OSSL_PARAM, OSSL_PARAM_free)
-DEFINE_CLEANUP(EVP_PKEY_CTX, EVP_PKEY_CTX_free)
-DEFINE_CLEANUP(EVP_MD_CTX, EVP_MD_CTX_free)
-DEFINE_CLEANUP(EVP_MD, EVP_MD_free)
-DEFINE_CLEANUP(ECDSA_SIG, ECDSA_SIG_free)

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/basic/openssl-cleanup.h"
 
 /* More certificates than any vendor chain plus a cache directory holds;
  * a bound, so a hostile directory cannot make us allocate without end. */
@@ -19,9 +20,6 @@
 /* A certificate file larger than this is not one. */
 #define CERT_LOAD_MAX_FILE (1024u * 1024)
 
-DEFINE_CLEANUP(X509, X509_free)
-DEFINE_CLEANUP(X509_STORE, X509_STORE_free)
-DEFINE_CLEANUP(X509_STORE_CTX, X509_STORE_CTX_free)
 
 /* Frees the stack and every certificate on it. */
 void cert_load_stack_free(STACK_OF(X509) *certs);

@@ -11,8 +11,8 @@
 #include "confnode/basic/cleanup.h"
 #include "confnode/basic/reader.h"
 #include "confnode/tpm/tpm-attest.h"
+#include "confnode/basic/openssl-cleanup.h"
 
-DEFINE_CLEANUP(EVP_PKEY, EVP_PKEY_free)
 
 typedef enum TpmKeyFormat {
         TPM_KEY_FORMAT_PEM,   /* SubjectPublicKeyInfo, PEM */
