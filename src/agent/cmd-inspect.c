@@ -31,14 +31,31 @@ static const struct {
         { "snp-report", snp_json_inspect, "AMD SEV-SNP attestation report (ABI versions 2-5)" },
 };
 
-/* Without --type, a TPMS_ATTEST is known by its magic; anything else is
- * read as a TCG event log (a CCEL must be named, it has the same header). */
+/* Without --type, each format is known by what its header must hold: a
+ * TPMS_ATTEST by its magic, an HCL report by "HCLA", a DCAP quote by its
+ * version (3-5) and attestation key type (2 = ECDSA-256), an SNP report by
+ * its fixed size and ABI version; anything else is read as a TCG event log
+ * (a CCEL must be named, it has the same header). This only picks a parser:
+ * the parser still checks everything. */
 static InspectFn guess(const uint8_t *data, size_t size, const char **ret_type) {
         static const uint8_t tpm_magic[4] = { 0xff, 0x54, 0x43, 0x47 };
+        static const uint8_t hcl_magic[4] = { 'H', 'C', 'L', 'A' };
 
         if (size >= 4 && memcmp(data, tpm_magic, 4) == 0) {
                 *ret_type = "tpm-quote";
                 return tpm_attest_inspect;
+        }
+        if (size >= 4 && memcmp(data, hcl_magic, 4) == 0) {
+                *ret_type = "hcl-report";
+                return az_hcl_json_inspect;
+        }
+        if (size >= 4 && data[0] >= 3 && data[0] <= 5 && data[1] == 0 && data[2] == 2 && data[3] == 0) {
+                *ret_type = "tdx-quote";
+                return tdx_quote_inspect;
+        }
+        if (size == 1184 && data[0] >= 2 && data[0] <= 5 && data[1] == 0 && data[2] == 0 && data[3] == 0) {
+                *ret_type = "snp-report";
+                return snp_json_inspect;
         }
         *ret_type = "eventlog";
         return eventlog_inspect_tcg;
