@@ -1,0 +1,78 @@
+#pragma once
+
+/* Evidence as the KBS protocol carries it, in both directions: the agent
+ * turns what it collected into Trustee's JSON shapes (primary_evidence and
+ * the additional_evidence string of the Attestation message), and the
+ * verifier turns those shapes back into the binary artifacts its
+ * verification library reads. The shapes are the ones Trustee's verifiers
+ * deserialize (deps/verifier/src/{snp,tdx,az_snp_vtpm,az_tdx_vtpm,tpm}),
+ * so a Trustee KBS can appraise a confnode node; differences are in
+ * docs/kbs-protocol.md.
+ *
+ * KbsEvidence is the one currency between the protocol and appraisal: the
+ * server, `confnode-verifier check BUNDLE` and the agent all fill one. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "confnode/basic/cleanup.h"
+#include "confnode/kbs/kbs-proto.h"
+#include "confnode/tpm/tpm-pcr-values.h"
+
+/* An owned byte string; data NULL and size 0 when absent. */
+typedef struct KbsBlob {
+        uint8_t *data;
+        size_t size;
+} KbsBlob;
+
+/* The vTPM part: a TPM2_Quote, its signature, the AK that made it, the PCR
+ * values it covers and the measured-boot event log. For az-snp-vtpm and
+ * az-tdx-vtpm it is part of the primary evidence (the AK then comes from
+ * the HCL report's runtime data); otherwise it is Trustee's "tpm"
+ * additional evidence. */
+typedef struct KbsTpmEvidence {
+        KbsBlob attest;    /* TPMS_ATTEST as signed */
+        KbsBlob signature; /* TPMT_SIGNATURE */
+        KbsBlob ak_public; /* TPMT_PUBLIC of the AK; may be absent (Azure) */
+        KbsBlob eventlog;  /* TCG2 crypto-agile log; may be absent */
+        TpmPcrValues pcrs; /* the values the quote covers */
+} KbsTpmEvidence;
+
+typedef struct KbsEvidence {
+        KbsTee tee; /* snp, tdx, az-snp-vtpm, az-tdx-vtpm; tpm for vTPM-only */
+        /* snp: the 1184-byte SNP report; tdx: the DCAP quote; az-*: the
+         * HCL report; empty for tee tpm. */
+        KbsBlob report;
+        KbsBlob td_quote;   /* az-tdx-vtpm: the TD quote */
+        KbsBlob ccel;       /* tdx: the CCEL event log, may be absent */
+        KbsBlob cert_table; /* snp: vendor certificates as a GHCB table, may be absent */
+        char *vcek_pem;     /* az-snp-vtpm: the VCEK (PEM) */
+        bool has_tpm;
+        KbsTpmEvidence tpm;
+        /* True when the TPM evidence came from the additional_evidence
+         * string, which the primary evidence's report_data binds (protocol
+         * 0.4.0): a verified TEE report then vouches for the AK in it. */
+        bool tpm_in_additional;
+} KbsEvidence;
+
+void kbs_evidence_free(KbsEvidence *e);
+DEFINE_CLEANUP(KbsEvidence, kbs_evidence_free)
+int kbs_evidence_new(KbsTee tee, KbsEvidence **ret);
+
+/* Agent side. The TPM part first: the additional_evidence string (a JSON
+ * map {"tpm": …}, "" when e has no TPM evidence or its tee carries the
+ * quote in the primary evidence). The caller hashes that string into the
+ * TEE report's report_data before collecting it, then builds the
+ * primary_evidence. */
+int kbs_evidence_additional_to_string(const KbsEvidence *e, char **ret);
+int kbs_evidence_primary_to_json(const KbsEvidence *e, json_object **ret);
+
+/* Verifier side: primary_evidence as received, additional_evidence as the
+ * string received ("" or NULL for none). Every size and count read is
+ * bounded; -EBADMSG with the member named in err on anything malformed,
+ * -EOPNOTSUPP for a tee we do not appraise. */
+int kbs_evidence_from_json(KbsTee tee, json_object *primary, const char *additional,
+                           KbsEvidence **ret, KbsProtoError *err);
