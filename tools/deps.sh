@@ -10,6 +10,7 @@ CONFNODE_PACKAGES=(
         swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0
         libfuse3-dev fuse3
         libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libblkid-dev sqlite3 curl
+        qemu-system-x86 ovmf mmdebstrap cryptsetup e2fsprogs
         python3 python3-yaml jq systemd openssl
 )
 
@@ -27,3 +28,6 @@ confnode_install_deps() {
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
+
+# tests/integration/fake-verifier.py encrypts its resources (JWE) with it.
+CONFNODE_PACKAGES+=(python3-cryptography)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command from README.md (and what .ci/run calls): installs the
 # dependencies, then builds and tests three ways:
-#   build/        -Werror, hardening flags: unit, peer and integration tests
+#   build/        -Werror, hardening flags: unit, peer, integration and e2e tests
+#                 (e2e boots QEMU guests; the guest image is cached, see tests/e2e)
 #   build-asan/   AddressSanitizer + UndefinedBehaviorSanitizer: the same tests
 #   build-fuzz/   clang libFuzzer: a short run of every fuzz target
 # Every test starts and stops its own swtpm on loopback. Needs ../shared.
@@ -24,7 +25,7 @@ run() {
         (cd "$top/$dir" && ctest -L "$labels" --output-on-failure -j "$jobs")
 }
 
-run build 'unit|peer|integration|static'
+run build 'unit|peer|integration|static|e2e'
 run build-asan 'unit|peer|integration' -DCONFNODE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 run build-fuzz 'fuzz' -DCMAKE_C_COMPILER=clang -DCONFNODE_FUZZ=ON -DCONFNODE_TESTS=OFF
 echo "==> all tests passed"

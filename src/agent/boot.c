@@ -1,5 +1,6 @@
-/* The boot path run by confnode.service: config, detect, evidence, and (in
- * later steps) attestation, key release, disk and kubelet handoff. READY=1
+/* The boot path run by confnode.service: config, detect, the attest phase
+ * (KBS auth, evidence, attest, resources, retried until a verifier
+ * releases them), and (in the next step) disk and kubelet handoff. READY=1
  * is sent only at the very end of a good boot. */
 
 #include <errno.h>
@@ -9,13 +10,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/rand.h>
-
+#include "attest.h"
 #include "commands.h"
-#include "gather.h"
 #include "notify.h"
 #include "confnode/basic/log.h"
-#include "confnode/tpm/tpm-context.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -49,65 +47,16 @@ static double now_ms(void) {
         return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
 }
 
-/* Which TEE this is. Azure's report is in the TPM, which is open only for
- * the look: the evidence phase opens it again (swtpm serves one
- * connection at a time). */
-static int boot_detect(const Config *c, TeeDetection *ret) {
-        _cleanup_(tpm_context_freep) TpmContext *tpm = NULL;
-        TeeSource want = tee_source_from_string(c->tee);
-        TeeError err = {};
-        TeeOptions o;
-        int r;
-
-        if (want == TEE_SOURCE_AUTO || want == TEE_SOURCE_AZURE) {
-                r = tpm_context_open(c->tcti, &tpm);
-                if (r < 0)
-                        log_debug_errno(
-                                r,
-                                "Cannot open the TPM through '%s' to look for Azure's HCL report, "
-                                "ignoring: %m",
-                                c->tcti);
-        }
-        gather_tee_options(c, tpm, &o);
-        r = tee_detect(&o, want, ret, &err);
-        if (r < 0)
-                return log_fail(r, PHASE_DETECT, "tee.unavailable",
-                                "tee = %s is configured, but: %s", c->tee, err.what);
-        if (ret->source == TEE_SOURCE_NONE) {
-                log_set_tee(want == TEE_SOURCE_NONE ? "none" : "vtpm");
-                if (want == TEE_SOURCE_NONE)
-                        log_phase(PHASE_DETECT,
-                                  "TEE collection disabled (tee = none): vTPM evidence only");
-                else
-                        log_phase(PHASE_DETECT,
-                                  "No TEE found (configfs-tsm '%s', '%s', '%s', Azure's HCL report "
-                                  "in vTPM NV): vTPM evidence only",
-                                  c->tsm_path, c->sev_guest_path, c->tdx_guest_path);
-                return 0;
-        }
-        log_set_tee(tee_type_to_string(ret->type));
-        log_phase(PHASE_DETECT, "TEE %s via %s '%s'%s%s%s", tee_type_to_string(ret->type),
-                  tee_source_to_string(ret->source), ret->where,
-                  ret->provider[0] ? " (provider " : "", ret->provider,
-                  ret->provider[0] ? ")" : "");
-        if (ret->source == TEE_SOURCE_TDX_GUEST)
-                log_warning("'%s' gives a TD report, which no verifier off this machine can check; "
-                            "a quote needs configfs-tsm (tee = tsm)",
-                            ret->where);
-        return 0;
-}
-
 int verb_boot(int argc, char *argv[], const AgentArgs *a) {
         static const struct option opts[] = {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        _cleanup_(evidence_freep) Evidence *ev = NULL;
+        _cleanup_(attest_result_done) AttestResult res = {};
+        _cleanup_free_ char *disk_uuid = NULL;
         TeeDetection tee;
-        TeeError err = {};
         ConfigLoad l;
-        uint8_t nonce[32];
-        char summary[1280];
+        AttestOptions ao;
         double t0, t;
         int c, r;
 
@@ -138,38 +87,45 @@ int verb_boot(int argc, char *argv[], const AgentArgs *a) {
                 goto fail;
         t = now_ms();
         notify_status("Detecting the TEE");
-        if (boot_detect(&l.config, &tee) < 0)
+        if (attest_detect_tee(&l.config, &tee) < 0)
                 goto fail;
         log_phase(PHASE_DETECT, "Detection took %.1f ms", now_ms() - t);
 
-        if (check_stop(PHASE_EVIDENCE) < 0)
-                goto fail;
-        t = now_ms();
-        notify_status("Collecting evidence (TEE report, event log, vTPM quote)");
-        /* Until the KBS client exists there is no verifier nonce; a fresh
-         * random one still proves the quote path end to end. */
-        if (RAND_bytes(nonce, sizeof(nonce)) != 1) {
-                log_fail(EIO, PHASE_EVIDENCE, "crypto.random", "Failed to draw a nonce from the CSPRNG");
-                goto fail;
-        }
-        r = gather_evidence(&l.config, &tee, nonce, sizeof(nonce), &ev, &err);
+        /* Which disk key to ask for. Issue 6 replaces this with the disk
+         * module; for now only an existing LUKS header names one. */
+        r = attest_disk_uuid(&l.config, &disk_uuid);
         if (r < 0) {
-                log_fail(r, PHASE_EVIDENCE, "evidence.collect", "Failed to collect evidence: %s",
-                         err.what[0] ? err.what : strerror(-r));
+                log_fail(r, PHASE_DISK, "agent.oom", "Out of memory");
                 goto fail;
         }
-        evidence_summary(ev, summary, sizeof(summary));
-        log_phase(PHASE_EVIDENCE, "Evidence collected in %.1f ms: %s", now_ms() - t, summary);
 
-        if (check_stop(PHASE_ATTEST) < 0)
+        if (check_stop(PHASE_AUTH) < 0)
                 goto fail;
-        /* Honest stop: without the KBS client nothing can be attested, so no
-         * key is released, no disk is touched and kubelet must not start. */
-        log_fail(EOPNOTSUPP, PHASE_ATTEST, "agent.attest_unavailable",
-                 "Attestation to '%s' is not part of this build yet (next: the KBS client and the "
-                 "reference verifier); stopping before key release, disk unlock and kubelet handoff",
-                 l.config.verifier_urls[0]);
-        notify_stopping("Evidence collected; attestation not available in this build");
+        ao = (AttestOptions){
+                .config = &l.config,
+                .tee = &tee,
+                .disk_uuid = disk_uuid,
+                .notify = true,
+                .stop = &stop_signal,
+        };
+        r = attest_run(&ao, &res);
+        if (r == -EINTR) {
+                log_fail(EINTR, PHASE_ATTEST, "agent.signal", "Stopped by signal %s while attesting",
+                         strsignal(stop_signal ? stop_signal : SIGTERM));
+                goto fail;
+        }
+        if (r < 0)
+                goto fail;
+
+        /* Honest stop: the resources are in locked memory, but the disk
+         * unlock and the kubelet handoff are the next step; without them
+         * the node must not report ready, and kubelet must not start. The
+         * secrets are wiped on the way out. */
+        log_fail(EOPNOTSUPP, PHASE_DISK, "agent.disk_unavailable",
+                 "Attested to '%s' and received %zu resource(s), but unlocking the state disk and "
+                 "the kubelet handoff are not part of this build yet; stopping without READY=1",
+                 res.url, res.released.n_released);
+        notify_stopping("Attested; disk unlock and kubelet handoff are not available in this build");
         config_load_done(&l);
         return EXIT_FAIL;
 

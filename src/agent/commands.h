@@ -26,3 +26,4 @@ int verb_boot(int argc, char *argv[], const AgentArgs *a);
 int verb_collect(int argc, char *argv[], const AgentArgs *a);
 int verb_inspect(int argc, char *argv[], const AgentArgs *a);
 int verb_check_config(int argc, char *argv[], const AgentArgs *a);
+int verb_attest(int argc, char *argv[], const AgentArgs *a);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ini.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "confnode/basic/cleanup.h"
 #include "confnode/evidence/tee-detect.h"
+#include "confnode/kbs/kbs-client.h"
 
 typedef enum OptionType {
         OPT_STRING,
@@ -22,6 +24,10 @@ typedef enum OptionType {
         OPT_AK_ALG,
         OPT_PCRS,
         OPT_URLS,
+        OPT_BOOL,
+        OPT_DURATION,  /* > 0 */
+        OPT_DURATION0, /* 0 allowed */
+        OPT_RESOURCE,
 } OptionType;
 
 typedef struct Option {
@@ -65,9 +71,39 @@ static const Option options[] = {
         { "tpm", "ak_algorithm", OPT_AK_ALG, OFF(ak_algorithm), "rsa2048", false, "`rsa2048`, `ecc-p256`",
           "Attestation key type (RSASSA-SHA256 or ECDSA-SHA256), created in the endorsement hierarchy." },
         { "tpm", "pcrs", OPT_PCRS, OFF(pcrs), "sha256:0-9,11-14", false, "`BANK:LIST[+BANK:LIST]`",
-          "PCRs to quote, e.g. `sha256:0-7,9` or `sha1:0-7+sha256:0-7`." },
+          "PCRs `confnode collect` quotes, e.g. `sha256:0-7,9` or `sha1:0-7+sha256:0-7`. The KBS evidence of "
+          "`boot` and `attest` always quotes the SHA-256 PCRs 0-23, the form Trustee's verifiers read." },
         { "verifier", "url", OPT_URLS, OFF(verifier_urls), NULL, true, "`https://` URLs, space separated",
           "Verifier (KBS) endpoints, tried in turn." },
+        { "verifier", "ca", OPT_PATH, OFF(verifier_ca), NULL, false, "absolute path",
+          "**Required with `url`.** PEM file of the CA(s) the verifier's TLS certificate must chain to; "
+          "nothing else is trusted unless `use_system_trust` is set." },
+        { "verifier", "use_system_trust", OPT_BOOL, OFF(use_system_trust), "no", false, "`yes`, `no`",
+          "Also accept verifier certificates that chain to the system's CA store." },
+        { "verifier", "connect_timeout", OPT_DURATION, OFF(connect_timeout_ms), "10s", false,
+          "duration (`ms`, `s`, `min`, `h`)", "Longest wait for a TCP and TLS connection to an endpoint." },
+        { "verifier", "request_timeout", OPT_DURATION, OFF(request_timeout_ms), "30s", false, "duration",
+          "Longest wait for one whole request and its answer." },
+        { "verifier", "retry_initial", OPT_DURATION, OFF(retry_initial_ms), "1s", false, "duration",
+          "Base of the first retry after a transient failure (no answer, timeout, 5xx, 429, a garbled "
+          "reply); each retry doubles it up to `retry_max`, and the actual wait is half to all of it "
+          "(jitter). A `Retry-After` from the verifier is waited out (up to 10 min)." },
+        { "verifier", "retry_max", OPT_DURATION, OFF(retry_max_ms), "60s", false, "duration",
+          "Cap on the retry base." },
+        { "verifier", "retry_deadline", OPT_DURATION0, OFF(retry_deadline_ms), "0", false,
+          "duration, `0` = never", "Give up (the boot fails) when no endpoint released the resources "
+          "this long after the first try; `0` retries forever." },
+        { "verifier", "rejection_retry", OPT_DURATION, OFF(rejection_retry_ms), "60s", false, "duration",
+          "Wait after the verifier rejected the evidence (its reason is logged as `CONFNODE_REASON=`) "
+          "before attesting again, for reference values to be updated." },
+        { "verifier", "resource_disk", OPT_RESOURCE, OFF(resource_disk), "confnode/disk-key/{uuid}", false,
+          "KBS path `repo/type/tag`", "Resource holding the state disk's key; `{uuid}` is replaced by the "
+          "disk's LUKS UUID." },
+        { "verifier", "resource_join", OPT_RESOURCE, OFF(resource_join), "confnode/kubelet/join", false,
+          "KBS path `repo/type/tag`", "Resource holding the kubelet join bundle." },
+        { "disk", "device", OPT_PATH, OFF(disk_device), NULL, false, "absolute path",
+          "The state disk. When it holds a LUKS header, its UUID names the disk key to ask for; unset, "
+          "no disk key is requested." },
 };
 
 #undef OFF
@@ -86,6 +122,86 @@ const char *ak_algorithm_to_string(AkAlgorithm a) {
         if (a < 0 || a >= _AK_ALG_MAX)
                 return NULL;
         return ak_algs[a];
+}
+
+#define CONFIG_DURATION_MAX_MS (30ull * 24 * 3600 * 1000)
+
+int config_parse_duration(const char *s, uint64_t *ret_ms) {
+        static const struct {
+                const char *unit;
+                double ms;
+        } units[] = { { "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "min", 60000 }, { "h", 3600000 } };
+        size_t n = strspn(s, "0123456789.");
+        const char *dot = memchr(s, '.', n);
+        char *end;
+        double v;
+
+        /* Digits with at most one dot and a digit on each side: no sign,
+         * exponent or hex form strtod would take. */
+        if (n == 0 || s[0] == '.' || s[n - 1] == '.' || (dot && memchr(dot + 1, '.', n - (size_t)(dot - s) - 1)))
+                return -EINVAL;
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno != 0 || end != s + n)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(units); i++) {
+                double ms;
+
+                if (strcmp(s + n, units[i].unit) != 0)
+                        continue;
+                ms = v * units[i].ms;
+                if (ms > (double) CONFIG_DURATION_MAX_MS)
+                        return -EINVAL;
+                *ret_ms = (uint64_t)(ms + 0.5);
+                return 0;
+        }
+        return -EINVAL;
+}
+
+void config_format_duration(uint64_t ms, char *buf, size_t size) {
+        if (ms == 0)
+                snprintf(buf, size, "0");
+        else if (ms % 3600000 == 0)
+                snprintf(buf, size, "%" PRIu64 "h", ms / 3600000);
+        else if (ms % 60000 == 0 && ms >= 600000)
+                snprintf(buf, size, "%" PRIu64 "min", ms / 60000);
+        else if (ms % 1000 == 0)
+                snprintf(buf, size, "%" PRIu64 "s", ms / 1000);
+        else if (ms < 1000)
+                snprintf(buf, size, "%" PRIu64 "ms", ms);
+        else {
+                char frac[8];
+                size_t len;
+
+                snprintf(frac, sizeof(frac), "%03" PRIu64, ms % 1000);
+                len = strlen(frac);
+                while (len > 0 && frac[len - 1] == '0')
+                        frac[--len] = 0;
+                snprintf(buf, size, "%" PRIu64 ".%ss", ms / 1000, frac);
+        }
+}
+
+int config_resource_path(const char *template, const char *uuid, char **ret) {
+        const char *ph = strstr(template, CONFIG_UUID_PLACEHOLDER);
+        char *path;
+
+        if (ph && !uuid)
+                return -EINVAL;
+        if (ph) {
+                if (asprintf(&path, "%.*s%s%s", (int) (ph - template), template, uuid,
+                             ph + strlen(CONFIG_UUID_PLACEHOLDER)) < 0)
+                        return -ENOMEM;
+        } else {
+                path = strdup(template);
+                if (!path)
+                        return -ENOMEM;
+        }
+        if (!kbs_resource_path_valid(path)) {
+                free(path);
+                return -EINVAL;
+        }
+        *ret = path;
+        return 0;
 }
 
 static size_t option_index(const Option *o) {
@@ -201,6 +317,60 @@ static int option_apply(const Option *o, Config *c, const char *value, char *err
                         return -EINVAL;
                 }
                 *(uint32_t *) field = (uint32_t) v;
+                return 0;
+        }
+        case OPT_BOOL: {
+                static const char *const yes[] = { "yes", "true", "on", "1" };
+                static const char *const no[] = { "no", "false", "off", "0" };
+
+                for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                        if (strcasecmp(value, yes[i]) == 0) {
+                                *(bool *) field = true;
+                                return 0;
+                        }
+                        if (strcasecmp(value, no[i]) == 0) {
+                                *(bool *) field = false;
+                                return 0;
+                        }
+                }
+                snprintf(err, err_size, "'%s' is not a boolean (yes, no)", value);
+                return -EINVAL;
+        }
+        case OPT_DURATION:
+        case OPT_DURATION0: {
+                uint64_t ms;
+
+                if (config_parse_duration(value, &ms) < 0) {
+                        snprintf(err, err_size,
+                                 "'%s' is not a duration (a number with ms, s, min or h; at most 30 days)", value);
+                        return -EINVAL;
+                }
+                if (ms == 0 && o->type == OPT_DURATION) {
+                        snprintf(err, err_size, "must be more than 0");
+                        return -EINVAL;
+                }
+                *(uint64_t *) field = ms;
+                return 0;
+        }
+        case OPT_RESOURCE: {
+                _cleanup_free_ char *path = NULL;
+                char *v;
+                int r;
+
+                r = config_resource_path(value, "00000000-0000-0000-0000-000000000000", &path);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        snprintf(err, err_size,
+                                 "'%s' is not a KBS resource path (repo/type/tag, each 1-64 of A-Z a-z 0-9 . _ -%s)",
+                                 value, o->offset == offsetof(Config, resource_disk) ? "; {uuid} for the disk's UUID" : "");
+                        return -EINVAL;
+                }
+                v = strdup(value);
+                if (!v)
+                        return -ENOMEM;
+                free(*(char **) field);
+                *(char **) field = v;
                 return 0;
         }
         case OPT_PCRS: {
@@ -475,6 +645,7 @@ static bool option_is_set(const Option *o, const Config *c) {
         case OPT_STRING:
         case OPT_PATH:
         case OPT_TEE:
+        case OPT_RESOURCE:
                 return *(char *const *) field != NULL;
         case OPT_URLS:
                 return *(char **const *) field != NULL;
@@ -485,7 +656,25 @@ static bool option_is_set(const Option *o, const Config *c) {
         }
 }
 
+/* Where a cross-option problem is reported: the file and line that set
+ * the option, else the main file. */
+static int add_option_problem(ConfigLoad *l, const char *key, const char *what) {
+        const char *dot = strchr(key, '.');
+        const ConfigSource *src = NULL;
+
+        for (size_t i = 0; dot && i < ELEMENTSOF(options); i++)
+                if (strncmp(options[i].section, key, (size_t) (dot - key)) == 0 &&
+                    options[i].section[dot - key] == 0 && strcmp(options[i].key, dot + 1) == 0)
+                        src = &l->sources[i];
+        if (src && src->file)
+                return add_problem(l, strcmp(src->file, "command line") == 0 ? NULL : src->file, src->line,
+                                   key, "%s", what);
+        return add_problem(l, l->n_files > 0 ? l->files[0] : CONFIG_DEFAULT_PATH, 0, key, "%s", what);
+}
+
 void config_validate(ConfigLoad *l) {
+        const Config *c = &l->config;
+
         for (size_t i = 0; i < ELEMENTSOF(options); i++) {
                 char key[128];
 
@@ -494,6 +683,20 @@ void config_validate(ConfigLoad *l) {
                 snprintf(key, sizeof(key), "%s.%s", options[i].section, options[i].key);
                 (void) add_problem(l, l->n_files > 0 ? l->files[0] : CONFIG_DEFAULT_PATH, 0, key,
                                    "required option is not set");
+        }
+        /* The verifier's certificate is checked against this CA only: no
+         * default would be safe. */
+        if (c->verifier_urls && !c->verifier_ca)
+                (void) add_option_problem(l, "verifier.ca",
+                                          "required when verifier.url is set (the PEM CA file the "
+                                          "verifier's certificate chains to)");
+        if (c->retry_initial_ms > c->retry_max_ms) {
+                char a[32], b[32], what[160];
+
+                config_format_duration(c->retry_initial_ms, a, sizeof(a));
+                config_format_duration(c->retry_max_ms, b, sizeof(b));
+                snprintf(what, sizeof(what), "%s is more than verifier.retry_max (%s)", a, b);
+                (void) add_option_problem(l, "verifier.retry_initial", what);
         }
 }
 
@@ -521,6 +724,16 @@ static void option_format(const Option *o, const Config *c, char *buf, size_t si
                 break;
         case OPT_PCRS:
                 pcr_selection_format(field, buf, size);
+                break;
+        case OPT_BOOL:
+                snprintf(buf, size, "%s", *(const bool *) field ? "yes" : "no");
+                break;
+        case OPT_DURATION:
+        case OPT_DURATION0:
+                config_format_duration(*(const uint64_t *) field, buf, size);
+                break;
+        case OPT_RESOURCE:
+                snprintf(buf, size, "%s", *(char *const *) field ?: "");
                 break;
         case OPT_URLS: {
                 char **v = *(char **const *) field;
@@ -606,6 +819,10 @@ void config_load_done(ConfigLoad *l) {
         free(c->tdx_guest_path);
         free(c->tcti);
         strv_free(c->verifier_urls);
+        free(c->verifier_ca);
+        free(c->resource_disk);
+        free(c->resource_join);
+        free(c->disk_device);
         if (l->sources)
                 for (size_t i = 0; i < ELEMENTSOF(options); i++)
                         free(l->sources[i].file);

@@ -37,6 +37,18 @@ typedef struct Config {
         PcrSelection pcrs;
         /* [verifier] */
         char **verifier_urls;  /* NULL-terminated */
+        char *verifier_ca;     /* PEM file the verifier's certificate chains to */
+        bool use_system_trust; /* also trust the system's CA store */
+        uint64_t connect_timeout_ms;
+        uint64_t request_timeout_ms;
+        uint64_t retry_initial_ms;
+        uint64_t retry_max_ms;
+        uint64_t retry_deadline_ms;  /* 0: retry forever */
+        uint64_t rejection_retry_ms;
+        char *resource_disk;   /* KBS path template, "{uuid}" = the disk's LUKS UUID */
+        char *resource_join;   /* KBS path of the kubelet join bundle */
+        /* [disk] */
+        char *disk_device;     /* the state disk, NULL when not configured */
 } Config;
 
 typedef struct ConfigProblem {
@@ -79,3 +91,17 @@ const char *config_problem_format(const ConfigProblem *p, char *buf, size_t size
 /* The option table as a Markdown table (the README carries the same text). */
 void config_print_options_markdown(FILE *f);
 const char *ak_algorithm_to_string(AkAlgorithm a);
+
+/* The placeholder of [verifier] resource_disk that the disk's UUID replaces. */
+#define CONFIG_UUID_PLACEHOLDER "{uuid}"
+
+/* A duration as the configuration writes it: a number (decimals allowed)
+ * with an optional unit, ms, s (the default), min or h. -EINVAL otherwise,
+ * or when over 30 days. */
+int config_parse_duration(const char *s, uint64_t *ret_ms);
+/* The shortest exact form: "0", "250ms", "1.5s", "60s"... */
+void config_format_duration(uint64_t ms, char *buf, size_t size);
+/* The resource path for a template: "{uuid}" replaced by uuid (which may
+ * be NULL if the template has no placeholder). -EINVAL if the result is
+ * not a repo/type/tag path. */
+int config_resource_path(const char *template, const char *uuid, char **ret);

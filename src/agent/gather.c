@@ -22,6 +22,8 @@
 #include "confnode/basic/log.h"
 #include "confnode/eventlog/eventlog.h"
 #include "confnode/evidence/snp-cert-table.h"
+#include "confnode/kbs/kbs-binding.h"
+#include "confnode/kbs/kbs-evidence.h"
 #include "confnode/tpm/tpm-context.h"
 #include "confnode/tpm/tpm-quote.h"
 
@@ -187,6 +189,165 @@ int gather_evidence(const Config *c, const TeeDetection *tee, const uint8_t *non
 
         gather_compare_replay(e);
         *ret = TAKE_PTR(e);
+        return 0;
+}
+
+int gather_kbs_tee(const TeeDetection *d, KbsTee *ret, TeeError *err) {
+        if (d->source == TEE_SOURCE_NONE) {
+                *ret = KBS_TEE_TPM;
+                return 0;
+        }
+        switch (d->type) {
+        case TEE_TYPE_SNP:
+                *ret = KBS_TEE_SNP;
+                return 0;
+        case TEE_TYPE_TDX:
+                if (d->source == TEE_SOURCE_TDX_GUEST)
+                        return tee_evidence_error(err, -EOPNOTSUPP,
+                                                  "'%s' gives a TD report, which no verifier off "
+                                                  "this machine can check; a TDX quote needs "
+                                                  "configfs-tsm (tee = tsm)",
+                                                  d->where);
+                *ret = KBS_TEE_TDX;
+                return 0;
+        case TEE_TYPE_AZ_SNP_VTPM:
+                *ret = KBS_TEE_AZ_SNP_VTPM;
+                return 0;
+        case TEE_TYPE_AZ_TDX_VTPM:
+                *ret = KBS_TEE_AZ_TDX_VTPM;
+                return 0;
+        default:
+                return tee_evidence_error(err, -EOPNOTSUPP, "TEE type %d has no KBS name",
+                                          (int)d->type);
+        }
+}
+
+static int gather_blob(KbsBlob *b, const uint8_t *data, size_t size) {
+        if (!data || size == 0)
+                return 0;
+        b->data = malloc(size);
+        if (!b->data)
+                return -ENOMEM;
+        memcpy(b->data, data, size);
+        b->size = size;
+        return 0;
+}
+
+/* The quote, the AK and the event log as the KBS evidence carries them. */
+static int gather_kbs_tpm(const Evidence *e, KbsEvidence *k) {
+        int r;
+
+        k->has_tpm = true;
+        k->tpm.pcrs = e->quote->pcrs;
+        if ((r = gather_blob(&k->tpm.attest, e->quote->attest, e->quote->attest_size)) < 0 ||
+            (r = gather_blob(&k->tpm.signature, e->quote->signature, e->quote->signature_size)) < 0 ||
+            (r = gather_blob(&k->tpm.ak_public, e->quote->ak_public, e->quote->ak_public_size)) < 0 ||
+            (r = gather_blob(&k->tpm.eventlog, e->eventlog, e->eventlog_size)) < 0)
+                return r;
+        return 0;
+}
+
+static int gather_kbs_report(const TeeEvidence *t, KbsEvidence *k) {
+        int r;
+
+        r = gather_blob(&k->report, t->report, t->report_size);
+        if (r >= 0 && t->certs)
+                r = gather_blob(&k->cert_table, t->certs, t->certs_size);
+        return r;
+}
+
+int gather_kbs_evidence(const Config *c, const TeeDetection *tee, const GatherBinding *b,
+                        Evidence **ret_ev, json_object **ret_primary, char **ret_additional,
+                        TeeError *err) {
+        /* Trustee's quotes carry all 24 SHA-256 PCRs, and its verifiers
+         * hash all of them against the quote's digest. */
+        static const PcrSelection kbs_pcrs = {
+                .banks = { { .alg = 0x000b, .mask = (1u << PCR_MAX) - 1 } },
+                .n_banks = 1,
+        };
+        _cleanup_(evidence_freep) Evidence *e = NULL;
+        _cleanup_(kbs_evidence_freep) KbsEvidence *k = NULL;
+        _cleanup_(tpm_context_freep) TpmContext *tpm = NULL;
+        _cleanup_(json_object_putp) json_object *primary = NULL;
+        _cleanup_free_ char *additional = NULL;
+        TpmAkAlgorithm alg = gather_ak_algorithm(c->ak_algorithm);
+        uint8_t digest[KBS_BINDING_MAX_DIGEST], report_data[KBS_REPORT_DATA_SIZE] = {};
+        size_t digest_size, qd_size;
+        TeeOptions o;
+        KbsTee kt;
+        int r;
+
+        if (alg < 0)
+                return -EINVAL;
+        r = gather_kbs_tee(tee, &kt, err);
+        if (r < 0)
+                return r;
+        e = calloc(1, sizeof(*e));
+        if (!e)
+                return -ENOMEM;
+        e->ak_algorithm = c->ak_algorithm;
+        e->detection = *tee;
+        r = kbs_evidence_new(kt, &k);
+        if (r < 0)
+                return tee_evidence_error(err, r, "Cannot hold %s evidence", kbs_tee_to_string(kt));
+
+        r = gather_eventlog(c->eventlog_path, e, err);
+        if (r < 0)
+                return r;
+        r = tpm_context_open(c->tcti, &tpm);
+        if (r < 0)
+                return tee_evidence_error(err, r, "Cannot open the TPM through '%s'", c->tcti);
+        gather_tee_options(c, tpm, &o);
+
+        /* Stage one: the quote. For snp and tdx it is additional evidence
+         * and binds {nonce, tee-pubkey}; everywhere else it is (part of)
+         * the primary evidence and binds the three-member form with an
+         * empty additional-evidence. */
+        r = kbs_binding_digest(b->alg, b->nonce, b->tee_pubkey,
+                               kt == KBS_TEE_SNP || kt == KBS_TEE_TDX ? NULL : "", digest,
+                               &digest_size);
+        if (r < 0)
+                return tee_evidence_error(err, r, "Cannot compute the binding digest");
+        r = kbs_binding_tpm_qualifying_data(kt == KBS_TEE_SNP || kt == KBS_TEE_TDX ? KBS_TEE_TPM : kt,
+                                            digest, digest_size, e->nonce, &qd_size);
+        if (r < 0)
+                return tee_evidence_error(err, r, "Cannot form the quote's qualifying data");
+        e->nonce_size = qd_size;
+        r = tpm_quote_collect(tpm, alg, c->ak_handle, &kbs_pcrs, e->nonce, e->nonce_size, &e->quote);
+        if (r < 0)
+                return tee_evidence_error(err, r, "Cannot quote PCRs with the TPM through '%s'",
+                                          c->tcti);
+        gather_compare_replay(e);
+        r = gather_kbs_tpm(e, k);
+        if (r < 0)
+                return r;
+
+        /* Stage two: the additional_evidence string, then the TEE report
+         * over the digest that includes it. */
+        r = kbs_evidence_additional_to_string(k, &additional);
+        if (r < 0)
+                return tee_evidence_error(err, r, "Cannot encode the TPM evidence");
+        if (kt != KBS_TEE_TPM) {
+                r = kbs_binding_report_data(b->alg, b->nonce, b->tee_pubkey, additional,
+                                            report_data);
+                if (r < 0)
+                        return tee_evidence_error(err, r, "Cannot compute the report data");
+                r = tee_detect_collect(&o, &e->detection, report_data, &e->tee, err);
+                if (r < 0)
+                        return r;
+                r = gather_kbs_report(e->tee, k);
+                if (r < 0)
+                        return r;
+        }
+
+        r = kbs_evidence_primary_to_json(k, &primary);
+        if (r < 0)
+                return tee_evidence_error(err, r, "Cannot encode the %s evidence as Trustee's "
+                                                  "JSON",
+                                          kbs_tee_to_string(kt));
+        *ret_ev = TAKE_PTR(e);
+        *ret_primary = TAKE_PTR(primary);
+        *ret_additional = TAKE_PTR(additional);
         return 0;
 }
 

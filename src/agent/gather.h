@@ -8,9 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "confnode/basic/cleanup.h"
 #include "confnode/evidence/tee-detect.h"
+#include "confnode/kbs/kbs-proto.h"
 
 typedef struct Evidence Evidence;
 
@@ -27,6 +30,38 @@ int gather_evidence(const Config *c, const TeeDetection *tee, const uint8_t *non
                     size_t nonce_size, Evidence **ret, TeeError *err);
 void evidence_free(Evidence *e);
 DEFINE_CLEANUP(Evidence, evidence_free)
+
+/* The KBS session an attestation is bound to: the Challenge's nonce and
+ * hash, and the agent's tee-pubkey. */
+typedef struct GatherBinding {
+        KbsHashAlg alg;
+        const char *nonce;
+        json_object *tee_pubkey;
+} GatherBinding;
+
+/* The KBS "tee" a detection is attested as: snp, tdx, az-snp-vtpm,
+ * az-tdx-vtpm, or tpm when no TEE was found (tee = none, or auto on a
+ * machine without one). -EOPNOTSUPP (with err saying why) for a TDX TD
+ * report from /dev/tdx_guest, which no verifier off the machine can check. */
+int gather_kbs_tee(const TeeDetection *d, KbsTee *ret, TeeError *err);
+
+/* Evidence for the KBS Attestation message, bound in two stages as
+ * protocol 0.4.0 has it (docs/kbs-protocol.md, "The binding"):
+ *   snp, tdx  the vTPM quote first, over H({nonce, tee-pubkey}) cut to 32
+ *             bytes; then its additional_evidence string {"tpm": …}; then
+ *             the TEE report with report_data H({additional-evidence,
+ *             nonce, tee-pubkey});
+ *   az-*      the HCL report (user data) and the vTPM quote both over
+ *             H({additional-evidence: "", nonce, tee-pubkey});
+ *   tpm       the vTPM quote alone over that same three-member digest.
+ * The quote covers the SHA-256 PCRs 0-23, the form Trustee's "tpm" and
+ * Azure shapes carry (its PCR list has all 24 values); [tpm] pcrs applies
+ * to `confnode collect`. tee is what the detect phase found. ret_ev is
+ * what was gathered (for evidence_summary()), ret_primary and
+ * ret_additional go into the Attestation as they are. */
+int gather_kbs_evidence(const Config *c, const TeeDetection *tee, const GatherBinding *b,
+                        Evidence **ret_ev, json_object **ret_primary, char **ret_additional,
+                        TeeError *err);
 
 /* One line for the log: what was gathered (the TEE report, sizes, event
  * count, PCR selection, AK fingerprint). */

@@ -82,6 +82,7 @@ int main(int argc, char *argv[]) {
                 { "collect", verb_collect },
                 { "inspect", verb_inspect },
                 { "check-config", verb_check_config },
+                { "attest", verb_attest },
         };
         AgentArgs a = {};
         int c;

@@ -90,6 +90,7 @@ int appraisal_input_from_attestation(const char *session_nonce, KbsHashAlg alg,
  * once with one Appraiser. */
 typedef struct Appraiser Appraiser;
 
+/* p must outlive the Appraiser (the server swaps both together). */
 int appraiser_new(const Policy *p, Appraiser **ret, char *err, size_t err_size);
 void appraiser_free(Appraiser *a);
 DEFINE_CLEANUP(Appraiser, appraiser_free)
@@ -98,3 +99,17 @@ const Policy *appraiser_policy(const Appraiser *a);
 /* Returns 0 with a decision in ret (accepted or not); < 0 only when the
  * appraisal itself could not run (-ENOMEM). */
 int appraise(Appraiser *a, const AppraisalInput *in, Appraisal *ret);
+
+/* Reference mode, for `confnode-verifier reference --from`: the steps that
+ * establish that the evidence is genuine and bound (vendor chain and
+ * signatures, report_data, the quote's nonce and PCR digest, the event
+ * log's replay) run as in appraise(); the steps that compare values with
+ * the policy's rules (TCB, debug, VMPL, measurements, PCR values, and the
+ * vtpm decision on an AK no TEE vouches for) are recorded as skipped.
+ * accepted then says whether the claims can be taken as reference values.
+ * The policy needs the anchors, not rules for the evidence's TEE. */
+int appraise_reference(Appraiser *a, const AppraisalInput *in, Appraisal *ret);
+
+/* How many SEV-SNP appraisals found their VCEK/VLEK chain in the cache,
+ * and how many verified one afresh. */
+void appraiser_snp_cache_stats(Appraiser *a, unsigned long *ret_hits, unsigned long *ret_misses);

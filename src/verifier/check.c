@@ -1,8 +1,10 @@
 /* `check --type TYPE …`: finds the type and hands the whole command line to
  * it, so each type owns its options. */
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "verbs.h"
 #include "confnode/basic/cleanup.h"
@@ -29,6 +31,10 @@ static const struct {
 
 static void check_help(void) {
         printf("Usage: confnode-verifier check --type TYPE FILE [OPTIONS]\n"
+               "       confnode-verifier check BUNDLE [--policy FILE] [--at TIME]\n"
+               "\n"
+               "With a BUNDLE directory (from 'confnode collect --out' or 'confnode attest\n"
+               "--save-bundle'), appraises it with a policy; see 'check BUNDLE --help'.\n"
                "\n"
                "Prints a JSON verdict {\"verified\", \"reason\", \"detail\", …}.\n"
                "Exit status: 0 verified, 1 rejected, 2 bad usage or unreadable/malformed input.\n"
@@ -52,9 +58,27 @@ static const char *check_find_type(int argc, char *argv[]) {
         return NULL;
 }
 
+/* `check BUNDLE`: no --type, and the one operand is a directory. */
+static bool check_is_bundle(int argc, char *argv[]) {
+        struct stat st;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--policy") == 0 || strcmp(argv[i], "-p") == 0 ||
+                    strcmp(argv[i], "--at") == 0 || strcmp(argv[i], "-a") == 0) {
+                        i++;
+                        continue;
+                }
+                if (argv[i][0] != '-')
+                        return stat(argv[i], &st) >= 0 && S_ISDIR(st.st_mode);
+        }
+        return false;
+}
+
 int verb_check(int argc, char *argv[]) {
         const char *type = check_find_type(argc, argv);
 
+        if (!type && check_is_bundle(argc, argv))
+                return check_bundle(argc, argv);
         if (!type) {
                 for (int i = 1; i < argc; i++)
                         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

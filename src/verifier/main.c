@@ -16,6 +16,9 @@ static void help(void) {
                "Commands:\n"
                "  check --type TYPE FILE ...  Verify one piece of evidence offline\n"
                "                              (see 'confnode-verifier check --help')\n"
+               "  check BUNDLE [--policy FILE] Appraise a saved evidence bundle offline\n"
+               "  serve [OPTIONS]             Serve the KBS protocol over HTTPS\n"
+               "  reference --from BUNDLE     Print a bundle's reference values as policy\n"
                "\n"
                "Options:\n"
                "  -v, --verbose  Log at debug level\n"
@@ -36,6 +39,8 @@ int main(int argc, char *argv[]) {
                 int (*fn)(int, char *[]);
         } verbs[] = {
                 {"check", verb_check},
+                {"serve", verb_serve},
+                {"reference", verb_reference},
         };
         int c;
 

@@ -9,7 +9,8 @@ verifier rejected the change with the expected reason.
 
 Mutations (NAME or NAME:ARG):
   none                      forward unchanged
-  auth-json:PATH=VALUE      set a member of the Request (VALUE is JSON)
+  auth-json:PATH=VALUE      set a member of the Request (VALUE is JSON, or
+                            @FILE for JSON in a file)
   attest-json:PATH=VALUE    set a member of the Attestation
   attest-xor:PATH           flip the low bit of a byte: PATH ends in an array
                             index (a byte array) or names a base64/hex string
@@ -99,50 +100,54 @@ def xor_at(doc, spec):
 def set_at(doc, spec):
     path, _, value = spec.partition("=")
     c, k = walk(doc, path)
+    if value.startswith("@"):
+        with open(value[1:]) as f:
+            value = f.read()
     c[k] = json.loads(value)
 
 
 def tcg_events(log):
-    """Offsets of the events after the spec ID event of a crypto-agile log."""
+    """(offset, {alg: digest offset}) of each event after the spec ID event
+    of a TCG crypto-agile log."""
     import struct
-    off = 0
-    # The first event is in SHA-1 (TCG 1.2) format.
-    _, _, _ = struct.unpack_from("<II20s", log, off)
-    size = struct.unpack_from("<I", log, off + 28)[0]
-    spec = log[off + 32: off + 32 + size]
-    off += 32 + size
+    # The first event is in SHA-1 (TCG 1.2) format: its data is the spec ID.
+    size = struct.unpack_from("<I", log, 28)[0]
+    spec = log[32: 32 + size]
+    off = 32 + size
     n_algs = struct.unpack_from("<I", spec, 24)[0]
     sizes = {}
     for i in range(n_algs):
         alg, dsz = struct.unpack_from("<HH", spec, 28 + 4 * i)
         sizes[alg] = dsz
-    starts = []
+    events = []
     while off < len(log):
-        starts.append(off)
         count = struct.unpack_from("<I", log, off + 8)[0]
         p = off + 12
+        digests = {}
         for _ in range(count):
             alg = struct.unpack_from("<H", log, p)[0]
+            digests[alg] = p + 2
             p += 2 + sizes[alg]
+        events.append((off, digests))
         esz = struct.unpack_from("<I", log, p)[0]
         off = p + 4 + esz
-    return starts
+    return events
 
 
 def edit_eventlog(doc, spec):
     path, _, op = spec.partition("=")
     c, k = walk(doc, path)
     kind, b = decode_any(c[k])
-    starts = tcg_events(b)
+    events = tcg_events(b)
     if op == "truncate-event":
-        b = b[: starts[-1]]
+        b = b[: events[-1][0]]
     elif op == "extra-event":
-        b = b + b[starts[-1]:]
+        b = b + b[events[-1][0]:]
     elif op.startswith("flip:"):
-        # Flip a byte of the first digest of event N: the log still parses.
+        # Flip a byte of event N's SHA-256 digest: the log still parses.
         n = int(op[5:])
         b = bytearray(b)
-        b[starts[n] + 14] ^= 1
+        b[events[n][1][0x000B]] ^= 1
         b = bytes(b)
     c[k] = encode_any(kind, b, c[k])
 

@@ -22,6 +22,14 @@
 #include "confnode/kbs/kbs-proto.h"
 #include "confnode/tpm/tpm-pcr-values.h"
 
+/* Bounds on what one piece of evidence may carry (docs/kbs-protocol.md,
+ * "Evidence shapes"): an SNP report is exactly SNP_REPORT_SIZE bytes. */
+#define KBS_EVIDENCE_MAX_BLOB (64u * 1024)            /* quotes, HCL reports, TPM structures */
+#define KBS_EVIDENCE_MAX_EVENTLOG (16u * 1024 * 1024) /* CCEL, TCG2 logs */
+#define KBS_EVIDENCE_MAX_CERTS 16u                    /* entries of an SNP cert_chain */
+#define KBS_EVIDENCE_MAX_CERT (16u * 1024)            /* one certificate (or CRL) */
+#define KBS_EVIDENCE_TPM_PCRS 24u                     /* SHA-256 PCRs 0-23 */
+
 /* An owned byte string; data NULL and size 0 when absent. */
 typedef struct KbsBlob {
         uint8_t *data;
@@ -36,7 +44,11 @@ typedef struct KbsBlob {
 typedef struct KbsTpmEvidence {
         KbsBlob attest;    /* TPMS_ATTEST as signed */
         KbsBlob signature; /* TPMT_SIGNATURE */
-        KbsBlob ak_public; /* TPMT_PUBLIC of the AK; may be absent (Azure) */
+        /* The AK: TPMT_PUBLIC when the sender gave it (confnode's
+         * "ak_tpmt_public"); from a Trustee agent, which sends only a
+         * DER SubjectPublicKeyInfo, that DER. tpm_public_key_load() reads
+         * both. Absent for Azure, whose AK is in the HCL report. */
+        KbsBlob ak_public;
         KbsBlob eventlog;  /* TCG2 crypto-agile log; may be absent */
         TpmPcrValues pcrs; /* the values the quote covers */
 } KbsTpmEvidence;
@@ -56,6 +68,11 @@ typedef struct KbsEvidence {
          * string, which the primary evidence's report_data binds (protocol
          * 0.4.0): a verified TEE report then vouches for the AK in it. */
         bool tpm_in_additional;
+        /* az-snp-vtpm, az-tdx-vtpm: Trustee's evidence version: 0 (byte
+         * arrays), 1 (hex and base64url) or 2 (as 1, and the HCL user-data
+         * carries report_data, which Trustee then checks). kbs_evidence_new()
+         * sets 2, what Trustee's agent writes now. */
+        uint32_t az_version;
 } KbsEvidence;
 
 void kbs_evidence_free(KbsEvidence *e);
@@ -76,3 +93,12 @@ int kbs_evidence_primary_to_json(const KbsEvidence *e, json_object **ret);
  * -EOPNOTSUPP for a tee we do not appraise. */
 int kbs_evidence_from_json(KbsTee tee, json_object *primary, const char *additional,
                            KbsEvidence **ret, KbsProtoError *err);
+
+/* One SEV-SNP report in the sev crate's serde form (the "attestation_report"
+ * member of snp evidence), both ways. To JSON: -EBADMSG for a report that
+ * would not come back byte for byte (wrong size, a version other than 2-5,
+ * non-zero reserved bytes, TCB bytes the layout reserves). From JSON: the
+ * 1184 bytes with reserved bytes zero, -EBADMSG with the member named. */
+int kbs_evidence_snp_report_to_json(const uint8_t *report, size_t size, json_object **ret);
+int kbs_evidence_snp_report_from_json(json_object *j, uint8_t *ret, size_t ret_size,
+                                      KbsProtoError *err);
