@@ -10,7 +10,7 @@ CONFNODE_PACKAGES=(
         swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0
         libfuse3-dev fuse3
         libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libblkid-dev sqlite3 curl
-        qemu-system-x86 ovmf mmdebstrap cryptsetup e2fsprogs
+        qemu-system-x86 ovmf mmdebstrap cryptsetup e2fsprogs socat
         python3 python3-yaml jq systemd openssl
 )
 
@@ -31,3 +31,10 @@ confnode_install_deps() {
 
 # tests/integration/fake-verifier.py encrypts its resources (JWE) with it.
 CONFNODE_PACKAGES+=(python3-cryptography)
+
+# The state disk: libcryptsetup (LUKS2), xfsprogs (mkfs.xfs option), fdisk (sfdisk in tests).
+CONFNODE_PACKAGES+=(libcryptsetup-dev xfsprogs fdisk)
+
+# tests/integration/kubeconfig-kubectl.sh reads the bootstrap kubeconfig back with
+# kubectl; Debian's kubernetes-client provides one where none is installed.
+command -v kubectl >/dev/null || CONFNODE_PACKAGES+=(kubernetes-client)

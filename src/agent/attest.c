@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <blkid/blkid.h>
 #include <openssl/rand.h>
 
 #include "gather.h"
 #include "notify.h"
 #include "confnode/basic/fileio.h"
 #include "confnode/basic/log.h"
+#include "confnode/disk/disk.h"
 #include "confnode/kbs/kbs-backoff.h"
 #include "confnode/tpm/tpm-context.h"
 
@@ -117,13 +117,13 @@ int attest_detect_tee(const Config *c, TeeDetection *ret) {
         return 0;
 }
 
-/* Until the disk module exists (issue 6), the disk key is asked for only
- * when [disk] device already holds a LUKS header, named by its UUID. The
- * probe opens the device read-only and writes nothing. */
+/* The disk module decides which key to ask for (disk_key_uuid()): an
+ * existing confnode volume's UUID, or a fresh one for a blank disk. It
+ * only reads the device. A disk it would refuse gets no key asked for. */
 int attest_disk_uuid(const Config *c, char **ret) {
-        blkid_probe pr;
-        const char *type = NULL, *uuid = NULL;
-        char norm[ATTEST_UUID_STRING_MAX];
+        _cleanup_(disk_result_done) DiskResult res = {};
+        char uuid[DISK_UUID_STRING_MAX];
+        DiskConfig dc;
         int r;
 
         *ret = NULL;
@@ -132,39 +132,16 @@ int attest_disk_uuid(const Config *c, char **ret) {
                          "key");
                 return 0;
         }
-        errno = 0;
-        pr = blkid_new_probe_from_filename(c->disk_device);
-        if (!pr) {
-                log_warning_errno(errno ? errno : EIO,
-                                  "Cannot open the state disk '%s': %m; not asking for a disk key",
-                                  c->disk_device);
+        config_disk(c, &dc);
+        r = disk_key_uuid(&dc, uuid, &res);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                log_info("%s; not asking for a disk key", res.message ? res.message : "The state disk is unusable");
                 return 0;
         }
-        (void)blkid_probe_enable_superblocks(pr, 1);
-        (void)blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_UUID);
-        r = blkid_do_safeprobe(pr);
-        if (r == 0)
-                (void)blkid_probe_lookup_value(pr, "TYPE", &type, NULL);
-        if (r != 0 || !type || strcmp(type, "crypto_LUKS") != 0) {
-                log_info("The state disk '%s' holds no LUKS header (%s): not asking for a disk key",
-                         c->disk_device,
-                         r < 0    ? "probe failed"
-                         : r == 1 ? "blank"
-                         : type   ? type
-                                  : "unknown");
-                blkid_free_probe(pr);
-                return 0;
-        }
-        (void)blkid_probe_lookup_value(pr, "UUID", &uuid, NULL);
-        if (!uuid || attest_uuid_normalize(uuid, norm) < 0) {
-                log_warning("The LUKS header on '%s' has no usable UUID: not asking for a disk key",
-                            c->disk_device);
-                blkid_free_probe(pr);
-                return 0;
-        }
-        blkid_free_probe(pr);
-        log_info("The state disk '%s' is LUKS %s", c->disk_device, norm);
-        *ret = strdup(norm);
+        log_info("The state disk '%s' holds %s: asking for the key of %s", res.path, res.found.what, uuid);
+        *ret = strdup(uuid);
         return *ret ? 0 : -ENOMEM;
 }
 

@@ -49,9 +49,10 @@ int attest_run(const AttestOptions *o, AttestResult *ret);
 /* Detects the TEE as [agent] tee says, logging the result (phase detect). */
 int attest_detect_tee(const Config *c, TeeDetection *ret);
 
-/* The state disk's LUKS UUID from [disk] device via libblkid (read-only),
- * or NULL (logged) when no disk is configured or it holds no LUKS header.
- * Never writes to the device. -ENOMEM only. */
+/* The UUID whose disk key to ask for, from disk_key_uuid(): an existing
+ * confnode volume's, or a fresh one for a blank disk; NULL (logged) when
+ * no disk is configured or the disk would be refused. Only reads the
+ * device. -ENOMEM only. */
 int attest_disk_uuid(const Config *c, char **ret);
 
 /* A UUID in canonical lower-case form into ret; -EINVAL if s is not one. */

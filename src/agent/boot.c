@@ -1,6 +1,6 @@
 /* The boot path run by confnode.service: config, detect, the attest phase
  * (KBS auth, evidence, attest, resources, retried until a verifier
- * releases them), and (in the next step) disk and kubelet handoff. READY=1
+ * releases them), the state disk (src/disk), and the kubelet handoff (src/kubelet). READY=1
  * is sent only at the very end of a good boot. */
 
 #include <errno.h>
@@ -14,6 +14,8 @@
 #include "commands.h"
 #include "notify.h"
 #include "confnode/basic/log.h"
+#include "confnode/disk/disk.h"
+#include "confnode/kubelet/handoff.h"
 
 static volatile sig_atomic_t stop_signal;
 
@@ -47,6 +49,25 @@ static double now_ms(void) {
         return (double) ts.tv_sec * 1000.0 + (double) ts.tv_nsec / 1e6;
 }
 
+/* The released disk key: the resource [verifier] resource_disk names for uuid. */
+/* The released resource at the KBS path template (with {uuid} filled in),
+ * or -ENOENT. */
+static int boot_released(const AttestResult *res, const char *template, const char *uuid,
+                         const Secret **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = config_resource_path(template, uuid, &path);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < res->released.n_released; i++)
+                if (strcmp(res->released.released[i].path, path) == 0 && res->released.released[i].value) {
+                        *ret = res->released.released[i].value;
+                        return 0;
+                }
+        return -ENOENT;
+}
+
 int verb_boot(int argc, char *argv[], const AgentArgs *a) {
         static const struct option opts[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -54,6 +75,11 @@ int verb_boot(int argc, char *argv[], const AgentArgs *a) {
         };
         _cleanup_(attest_result_done) AttestResult res = {};
         _cleanup_free_ char *disk_uuid = NULL;
+        _cleanup_(disk_result_done) DiskResult disk = {};
+        char uuid[DISK_UUID_STRING_MAX];
+        const Secret *disk_key = NULL, *join = NULL;
+        KubeletResult kr = {};
+        DiskConfig dc = {};
         TeeDetection tee;
         ConfigLoad l;
         AttestOptions ao;
@@ -91,13 +117,25 @@ int verb_boot(int argc, char *argv[], const AgentArgs *a) {
                 goto fail;
         log_phase(PHASE_DETECT, "Detection took %.1f ms", now_ms() - t);
 
-        /* Which disk key to ask for. Issue 6 replaces this with the disk
-         * module; for now only an existing LUKS header names one. */
-        r = attest_disk_uuid(&l.config, &disk_uuid);
-        if (r < 0) {
-                log_fail(r, PHASE_DISK, "agent.oom", "Out of memory");
-                goto fail;
-        }
+        /* Which disk key to ask for: the disk module reads the disk (and
+         * writes nothing). A disk it would refuse stops the boot here,
+         * before any key is asked for. */
+        if (l.config.disk_device) {
+                config_disk(&l.config, &dc);
+                r = disk_key_uuid(&dc, uuid, &disk);
+                if (r < 0) {
+                        log_fail(r, PHASE_DISK, disk.reason, "%s", disk.message ? disk.message : "State disk unusable");
+                        goto fail;
+                }
+                log_phase(PHASE_DISK, "The state disk '%s' holds %s; asking for the key of %s (probe %.1f ms)",
+                          disk.path, disk.found.what, uuid, disk.ms_probe);
+                disk_uuid = strdup(uuid);
+                if (!disk_uuid) {
+                        log_fail(ENOMEM, PHASE_DISK, "agent.oom", "Out of memory");
+                        goto fail;
+                }
+        } else
+                log_info("The state disk is not configured ([disk] device): not asking for a disk key");
 
         if (check_stop(PHASE_AUTH) < 0)
                 goto fail;
@@ -117,17 +155,62 @@ int verb_boot(int argc, char *argv[], const AgentArgs *a) {
         if (r < 0)
                 goto fail;
 
-        /* Honest stop: the resources are in locked memory, but the disk
-         * unlock and the kubelet handoff are the next step; without them
-         * the node must not report ready, and kubelet must not start. The
-         * secrets are wiped on the way out. */
-        log_fail(EOPNOTSUPP, PHASE_DISK, "agent.disk_unavailable",
-                 "Attested to '%s' and received %zu resource(s), but unlocking the state disk and "
-                 "the kubelet handoff are not part of this build yet; stopping without READY=1",
-                 res.url, res.released.n_released);
-        notify_stopping("Attested; disk unlock and kubelet handoff are not available in this build");
+        if (check_stop(PHASE_DISK) < 0)
+                goto fail;
+        if (!disk_uuid) {
+                log_fail(ENODEV, PHASE_DISK, "disk.not_found",
+                         "No state disk is configured ([disk] device): the node's state would not be "
+                         "encrypted; stopping without READY=1");
+                goto fail;
+        }
+        r = boot_released(&res, l.config.resource_disk, disk_uuid, &disk_key);
+        if (r < 0) {
+                log_fail(r, PHASE_DISK, "disk.wrong_key", "The verifier released no disk key for %s", disk_uuid);
+                goto fail;
+        }
+        notify_status("Unlocking the state disk");
+        t = now_ms();
+        r = disk_setup(&dc, disk_uuid, disk_key, &disk);
+        if (r < 0) {
+                log_fail(r, PHASE_DISK, disk.reason, "%s", disk.message ? disk.message : "State disk setup failed");
+                goto fail;
+        }
+        log_phase(PHASE_DISK,
+                  "State disk '%s' %s: LUKS2 %s open as '%s', mounted at '%s' in %.1f ms (probe %.1f, format "
+                  "%.1f, open %.1f, mkfs %.1f, fsck %.1f, mount %.1f ms)",
+                  disk.path, disk_action_to_string(disk.action), disk.uuid, disk.mapper, dc.mountpoint,
+                  now_ms() - t, disk.ms_probe, disk.ms_format, disk.ms_open, disk.ms_mkfs, disk.ms_fsck,
+                  disk.ms_mount);
+
+        if (check_stop(PHASE_KUBELET) < 0)
+                goto fail;
+        notify_status("Handing off to kubelet");
+        t = now_ms();
+        r = boot_released(&res, l.config.resource_join, NULL, &join);
+        if (r < 0) {
+                log_fail(r, PHASE_KUBELET, "kubelet.bundle_missing",
+                         "The verifier released no join bundle at '%s'", l.config.resource_join);
+                goto fail;
+        }
+        r = kubelet_handoff(&l.config.kubelet, join, &kr);
+        if (r < 0) {
+                log_fail(r, PHASE_KUBELET, kr.reason, "%s", kr.what);
+                goto fail;
+        }
+        if (kr.expires_soon)
+                log_warning("The bootstrap token (sha256 %s) expires within 5 minutes, ignoring",
+                            kr.token_fingerprint);
+        log_phase(PHASE_KUBELET, "Wrote the bootstrap kubeconfig '%s' (token sha256 %s) and '%s' in %.1f ms",
+                  l.config.kubelet.bootstrap_kubeconfig, kr.token_fingerprint, l.config.kubelet.ca_file,
+                  now_ms() - t);
+
+        /* Only now: a verified key opened the state disk and kubelet has its
+         * credentials. kubelet.service (Requires=, After=) starts on this. */
+        log_phase(PHASE_READY, "Node attested to '%s', state disk %s, kubelet handed off; total %.1f ms",
+                  res.url, disk_action_to_string(disk.action), now_ms() - t0);
+        notify_ready("Attested; state disk unlocked; kubelet may start");
         config_load_done(&l);
-        return EXIT_FAIL;
+        return EXIT_OK;
 
 fail:
         notify_stopping("Boot failed; see the journal (CONFNODE_REASON=)");

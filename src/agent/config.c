@@ -28,6 +28,12 @@ typedef enum OptionType {
         OPT_DURATION,  /* > 0 */
         OPT_DURATION0, /* 0 allowed */
         OPT_RESOURCE,
+        OPT_DISK_DEVICE,    /* absolute path, PARTLABEL=name or ID=name */
+        OPT_PATHS,          /* absolute paths, space separated; empty = none */
+        OPT_DISK_PBKDF,
+        OPT_DISK_INTEGRITY,
+        OPT_DISK_FS,
+        OPT_ITERATIONS,     /* 0 = default */
 } OptionType;
 
 typedef struct Option {
@@ -101,9 +107,45 @@ static const Option options[] = {
           "disk's LUKS UUID." },
         { "verifier", "resource_join", OPT_RESOURCE, OFF(resource_join), "confnode/kubelet/join", false,
           "KBS path `repo/type/tag`", "Resource holding the kubelet join bundle." },
-        { "disk", "device", OPT_PATH, OFF(disk_device), NULL, false, "absolute path",
-          "The state disk. When it holds a LUKS header, its UUID names the disk key to ask for; unset, "
-          "no disk key is requested." },
+        { "disk", "device", OPT_DISK_DEVICE, OFF(disk_device), NULL, false,
+          "absolute path, `PARTLABEL=name`, `ID=name`",
+          "The state disk (`PARTLABEL=` and `ID=` look in /dev/disk/by-partlabel and by-id); never the disk "
+          "the root file system is on. Blank: formatted on first boot; confnode's LUKS2: unlocked; anything "
+          "else: refused (docs/disk.md). Unset: no disk key is asked for and the boot stops at the disk "
+          "phase." },
+        { "disk", "mountpoint", OPT_PATH, OFF(disk_mountpoint), "/var/lib/confnode/state", false,
+          "absolute path", "Where the encrypted file system is mounted." },
+        { "disk", "bind", OPT_PATHS, OFF(disk_binds), "/var/lib/kubelet /var/lib/containerd /var/log/pods", false,
+          "absolute paths, space separated", "Directories bind-mounted from `mountpoint`/PATH (created on "
+          "first boot), so the node's state lands on the encrypted disk." },
+        { "disk", "fs", OPT_DISK_FS, OFF(disk_fs), "ext4", false, "`ext4`, `xfs`",
+          "File system made on first boot (an existing disk keeps the one its header names)." },
+        { "disk", "pbkdf", OPT_DISK_PBKDF, OFF(disk_pbkdf), "pbkdf2", false, "`pbkdf2`, `argon2id`",
+          "Key derivation of the LUKS2 keyslot. The released key is 256 random bits, so PBKDF2-SHA256 at "
+          "the minimum iterations costs nothing in security and opens in about a millisecond." },
+        { "disk", "pbkdf_iterations", OPT_ITERATIONS, OFF(disk_pbkdf_iterations), "0", false,
+          "number, `0` = default", "PBKDF2 iterations (at least 1000) or argon2id passes; `0`: 1000 for "
+          "PBKDF2, cryptsetup's benchmark for argon2id." },
+        { "disk", "integrity", OPT_DISK_INTEGRITY, OFF(disk_integrity), "none", false, "`none`, `hmac-sha256`",
+          "`hmac-sha256` adds dm-integrity (authenticated encryption) at first format; the first boot then "
+          "writes the whole disk once." },
+        { "disk", "discard", OPT_BOOL, OFF(disk_discard), "no", false, "`yes`, `no`",
+          "Pass discards (TRIM) through dm-crypt; off by default, as they reveal which blocks are free." },
+        { "disk", "fsck", OPT_BOOL, OFF(disk_fsck), "no", false, "`yes`, `no`",
+          "Check the file system before mounting (`e2fsck -p` / `xfs_repair -n`)." },
+        { "kubelet", "bootstrap_kubeconfig", OPT_PATH, OFF(kubelet.bootstrap_kubeconfig),
+          KUBELET_DEFAULT_BOOTSTRAP_KUBECONFIG, false, "absolute path",
+          "Bootstrap kubeconfig written from the join bundle (API server, `ca_file`, bootstrap token; mode "
+          "0600), passed to kubelet as `--bootstrap-kubeconfig`." },
+        { "kubelet", "kubeconfig", OPT_PATH, OFF(kubelet.kubeconfig), KUBELET_DEFAULT_KUBECONFIG, false,
+          "absolute path", "Passed to kubelet as `--kubeconfig`: where kubelet keeps the credentials it "
+          "obtains by TLS bootstrap. confnode does not write it." },
+        { "kubelet", "ca_file", OPT_PATH, OFF(kubelet.ca_file), KUBELET_DEFAULT_CA_FILE, false, "absolute path",
+          "The cluster CA from the join bundle (PEM, mode 0644), named by the bootstrap kubeconfig." },
+        { "kubelet", "env_file", OPT_PATH, OFF(kubelet.env_file), KUBELET_DEFAULT_ENV_FILE, false,
+          "absolute path", "Environment file setting `KUBELET_KUBECONFIG_ARGS` and "
+          "`KUBELET_BOOTSTRAP_KUBECONFIG_ARGS`, written last; kubelet.service reads it through the "
+          "`10-confnode.conf` drop-in, which names this default path." },
 };
 
 #undef OFF
@@ -371,6 +413,92 @@ static int option_apply(const Option *o, Config *c, const char *value, char *err
                         return -ENOMEM;
                 free(*(char **) field);
                 *(char **) field = v;
+                return 0;
+        }
+        case OPT_DISK_DEVICE: {
+                const char *name = strncmp(value, "PARTLABEL=", 10) == 0 ? value + 10
+                                   : strncmp(value, "ID=", 3) == 0       ? value + 3
+                                                                         : NULL;
+                char *v;
+
+                if (name ? !name[0] || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0
+                         : value[0] != '/') {
+                        snprintf(err, err_size, "'%s' is not an absolute path, PARTLABEL=name or ID=name", value);
+                        return -EINVAL;
+                }
+                v = strdup(value);
+                if (!v)
+                        return -ENOMEM;
+                free(*(char **) field);
+                *(char **) field = v;
+                return 0;
+        }
+        case OPT_PATHS: {
+                _cleanup_free_ char *copy = strdup(value);
+                char **v = NULL, *save = NULL;
+                size_t n = 0;
+
+                if (!copy)
+                        return -ENOMEM;
+                for (char *t = strtok_r(copy, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+                        char **nv;
+
+                        if (t[0] != '/' || strcmp(t, "/") == 0 || strstr(t, "/../") || strstr(t, "/./") ||
+                            strstr(t, "//") || (strlen(t) >= 3 && strcmp(t + strlen(t) - 3, "/..") == 0) ||
+                            (strlen(t) >= 2 && strcmp(t + strlen(t) - 2, "/.") == 0) || t[strlen(t) - 1] == '/') {
+                                snprintf(err, err_size, "'%s' is not a normalised absolute path (not /)", t);
+                                strv_free(v);
+                                return -EINVAL;
+                        }
+                        nv = realloc(v, (n + 2) * sizeof(char *));
+                        if (!nv) {
+                                strv_free(v);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                        v[n] = strdup(t);
+                        v[++n] = NULL;
+                        if (!v[n - 1]) {
+                                strv_free(v);
+                                return -ENOMEM;
+                        }
+                }
+                strv_free(*(char ***) field);
+                *(char ***) field = v;
+                return 0;
+        }
+        case OPT_DISK_PBKDF:
+                if (disk_pbkdf_from_string(value) < 0) {
+                        snprintf(err, err_size, "'%s' is not a key derivation (pbkdf2, argon2id)", value);
+                        return -EINVAL;
+                }
+                *(DiskPbkdf *) field = disk_pbkdf_from_string(value);
+                return 0;
+        case OPT_DISK_INTEGRITY:
+                if (disk_integrity_from_string(value) < 0) {
+                        snprintf(err, err_size, "'%s' is not an integrity mode (none, hmac-sha256)", value);
+                        return -EINVAL;
+                }
+                *(DiskIntegrity *) field = disk_integrity_from_string(value);
+                return 0;
+        case OPT_DISK_FS:
+                if (disk_fs_from_string(value) < 0) {
+                        snprintf(err, err_size, "'%s' is not a file system confnode makes (ext4, xfs)", value);
+                        return -EINVAL;
+                }
+                *(DiskFs *) field = disk_fs_from_string(value);
+                return 0;
+        case OPT_ITERATIONS: {
+                char *end;
+                unsigned long v;
+
+                errno = 0;
+                v = strtoul(value, &end, 10);
+                if (errno != 0 || end == value || *end != 0 || value[0] == '-' || v > UINT32_MAX) {
+                        snprintf(err, err_size, "'%s' is not a number of iterations (0-4294967295)", value);
+                        return -EINVAL;
+                }
+                *(uint32_t *) field = (uint32_t) v;
                 return 0;
         }
         case OPT_PCRS: {
@@ -646,8 +774,10 @@ static bool option_is_set(const Option *o, const Config *c) {
         case OPT_PATH:
         case OPT_TEE:
         case OPT_RESOURCE:
+        case OPT_DISK_DEVICE:
                 return *(char *const *) field != NULL;
         case OPT_URLS:
+        case OPT_PATHS:
                 return *(char **const *) field != NULL;
         case OPT_HANDLE:
                 return *(const uint32_t *) field != 0;
@@ -698,6 +828,36 @@ void config_validate(ConfigLoad *l) {
                 snprintf(what, sizeof(what), "%s is more than verifier.retry_max (%s)", a, b);
                 (void) add_option_problem(l, "verifier.retry_initial", what);
         }
+        {
+                const char *kkey = NULL;
+                char what[512], key[64];
+
+                /* The paths go onto kubelet's command line through the
+                 * environment file: no quoting can be relied on there. */
+                if (kubelet_config_check(&c->kubelet, &kkey, what, sizeof(what)) < 0) {
+                        snprintf(key, sizeof(key), "kubelet.%s", kkey ? kkey : "env_file");
+                        (void) add_option_problem(l, key, what);
+                }
+        }
+        /* [disk]: the mount layout must not fold onto itself, and PBKDF2
+         * below libcryptsetup's floor would fail only at first format. */
+        if (c->disk_mountpoint && strcmp(c->disk_mountpoint, "/") == 0)
+                (void) add_option_problem(l, "disk.mountpoint", "must not be /");
+        for (size_t i = 0; c->disk_mountpoint && c->disk_binds && c->disk_binds[i]; i++) {
+                const char *b = c->disk_binds[i], *m = c->disk_mountpoint;
+                size_t nb = strlen(b), nm = strlen(m);
+                char what[512];
+
+                if ((strncmp(b, m, nm) == 0 && (b[nm] == 0 || b[nm] == '/')) ||
+                    (strncmp(m, b, nb) == 0 && m[nb] == '/')) {
+                        snprintf(what, sizeof(what), "'%s' is inside disk.mountpoint '%s', or holds it", b, m);
+                        (void) add_option_problem(l, "disk.bind", what);
+                }
+        }
+        if (c->disk_pbkdf == DISK_PBKDF_PBKDF2 && c->disk_pbkdf_iterations != 0 &&
+            c->disk_pbkdf_iterations < DISK_PBKDF2_MIN_ITERATIONS)
+                (void) add_option_problem(l, "disk.pbkdf_iterations",
+                                          "PBKDF2 needs at least 1000 iterations (0 for exactly that)");
 }
 
 static void option_format(const Option *o, const Config *c, char *buf, size_t size) {
@@ -708,7 +868,20 @@ static void option_format(const Option *o, const Config *c, char *buf, size_t si
         case OPT_STRING:
         case OPT_PATH:
         case OPT_TEE:
+        case OPT_DISK_DEVICE:
                 snprintf(buf, size, "%s", *(char *const *) field ?: "");
+                break;
+        case OPT_DISK_PBKDF:
+                snprintf(buf, size, "%s", disk_pbkdf_to_string(*(const DiskPbkdf *) field) ?: "?");
+                break;
+        case OPT_DISK_INTEGRITY:
+                snprintf(buf, size, "%s", disk_integrity_to_string(*(const DiskIntegrity *) field) ?: "?");
+                break;
+        case OPT_DISK_FS:
+                snprintf(buf, size, "%s", disk_fs_to_string(*(const DiskFs *) field) ?: "?");
+                break;
+        case OPT_ITERATIONS:
+                snprintf(buf, size, "%" PRIu32, *(const uint32_t *) field);
                 break;
         case OPT_LOG_LEVEL: {
                 int v = *(const int *) field;
@@ -735,7 +908,8 @@ static void option_format(const Option *o, const Config *c, char *buf, size_t si
         case OPT_RESOURCE:
                 snprintf(buf, size, "%s", *(char *const *) field ?: "");
                 break;
-        case OPT_URLS: {
+        case OPT_URLS:
+        case OPT_PATHS: {
                 char **v = *(char **const *) field;
                 size_t o2 = 0;
 
@@ -823,6 +997,12 @@ void config_load_done(ConfigLoad *l) {
         free(c->resource_disk);
         free(c->resource_join);
         free(c->disk_device);
+        free(c->disk_mountpoint);
+        strv_free(c->disk_binds);
+        free(c->kubelet.bootstrap_kubeconfig);
+        free(c->kubelet.kubeconfig);
+        free(c->kubelet.ca_file);
+        free(c->kubelet.env_file);
         if (l->sources)
                 for (size_t i = 0; i < ELEMENTSOF(options); i++)
                         free(l->sources[i].file);
@@ -837,4 +1017,18 @@ void config_load_done(ConfigLoad *l) {
                 free(l->files[i]);
         free(l->files);
         *l = (ConfigLoad){ 0 };
+}
+
+void config_disk(const Config *c, DiskConfig *ret) {
+        *ret = (DiskConfig){
+                .device = c->disk_device,
+                .mountpoint = c->disk_mountpoint,
+                .binds = c->disk_binds,
+                .pbkdf = c->disk_pbkdf,
+                .pbkdf_iterations = c->disk_pbkdf_iterations,
+                .integrity = c->disk_integrity,
+                .fs = c->disk_fs,
+                .discard = c->disk_discard,
+                .fsck = c->disk_fsck,
+        };
 }

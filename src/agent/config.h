@@ -11,6 +11,8 @@
 #include <stdio.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/disk/disk.h"
+#include "confnode/kubelet/handoff.h"
 #include "confnode/tpm/pcr-selection.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/confnode/confnode.conf"
@@ -49,6 +51,16 @@ typedef struct Config {
         char *resource_join;   /* KBS path of the kubelet join bundle */
         /* [disk] */
         char *disk_device;     /* the state disk, NULL when not configured */
+        char *disk_mountpoint; /* the encrypted file system */
+        char **disk_binds;     /* NULL-terminated, bind-mounted from the mountpoint; NULL: none */
+        DiskPbkdf disk_pbkdf;
+        uint32_t disk_pbkdf_iterations; /* 0: minimum (pbkdf2) or benchmark (argon2id) */
+        DiskIntegrity disk_integrity;
+        DiskFs disk_fs;
+        bool disk_discard;
+        bool disk_fsck;
+        /* [kubelet] */
+        KubeletConfig kubelet; /* paths of the handoff (kubelet_handoff()) */
 } Config;
 
 typedef struct ConfigProblem {
@@ -105,3 +117,6 @@ void config_format_duration(uint64_t ms, char *buf, size_t size);
  * be NULL if the template has no placeholder). -EINVAL if the result is
  * not a repo/type/tag path. */
 int config_resource_path(const char *template, const char *uuid, char **ret);
+
+/* The [disk] options as the disk module takes them; borrows c's strings. */
+void config_disk(const Config *c, DiskConfig *ret);

@@ -125,9 +125,28 @@ static int canonical_json_string(CanonicalBuf *b, const char *s, size_t n) {
                 uint32_t cp;
                 char esc[7];
 
-                r = canonical_json_utf8_next(u, n, &i, &cp);
-                if (r < 0)
+                /* A run of characters written as they are (printable ASCII
+                 * other than '"' and '\\', and valid UTF-8 sequences), copied
+                 * at once. */
+                while (i < n) {
+                        unsigned char c = u[i];
+
+                        if (c >= 0x80) {
+                                r = canonical_json_utf8_next(u, n, &i, &cp);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
+                        if (c < 0x20 || c == '"' || c == '\\')
+                                break;
+                        i++;
+                }
+                if (i > start && (r = canonical_buf_put(b, s + start, i - start)) < 0)
                         return r;
+                if (i >= n)
+                        break;
+                /* One ASCII character that needs an escape. */
+                cp = u[i++];
                 switch (cp) {
                 case '"':
                         r = canonical_buf_put(b, "\\\"", 2);
@@ -151,13 +170,10 @@ static int canonical_json_string(CanonicalBuf *b, const char *s, size_t n) {
                         r = canonical_buf_put(b, "\\t", 2);
                         break;
                 default:
-                        if (cp < 0x20) {
-                                memcpy(esc, "\\u00", 4);
-                                esc[4] = hexd[cp >> 4];
-                                esc[5] = hexd[cp & 15];
-                                r = canonical_buf_put(b, esc, 6);
-                        } else
-                                r = canonical_buf_put(b, s + start, i - start);
+                        memcpy(esc, "\\u00", 4);
+                        esc[4] = hexd[cp >> 4];
+                        esc[5] = hexd[cp & 15];
+                        r = canonical_buf_put(b, esc, 6);
                 }
                 if (r < 0)
                         return r;

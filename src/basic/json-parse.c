@@ -7,64 +7,115 @@
 
 #include "confnode/basic/json-util.h"
 
+/* Byte classes for the pre-scan. Inside a string only the quote, the
+ * backslash and control characters matter; outside, the structural
+ * characters and NUL. Everything else is skipped a byte at a time in a
+ * tight loop, so the scan is one linear pass with no call per byte. */
+enum {
+        JSON_SCAN_PLAIN = 0,
+        JSON_SCAN_QUOTE,
+        JSON_SCAN_BACKSLASH,
+        JSON_SCAN_CONTROL, /* 0x01-0x1f */
+        JSON_SCAN_NUL,
+        JSON_SCAN_OPEN,  /* [ { */
+        JSON_SCAN_CLOSE, /* ] } */
+        JSON_SCAN_SEP,   /* , : */
+};
+
+static const uint8_t json_scan_class[256] = {
+        [0] = JSON_SCAN_NUL,
+        [1 ... 0x1f] = JSON_SCAN_CONTROL,
+        ['"'] = JSON_SCAN_QUOTE,
+        ['\\'] = JSON_SCAN_BACKSLASH,
+        ['['] = JSON_SCAN_OPEN,
+        ['{'] = JSON_SCAN_OPEN,
+        [']'] = JSON_SCAN_CLOSE,
+        ['}'] = JSON_SCAN_CLOSE,
+        [','] = JSON_SCAN_SEP,
+        [':'] = JSON_SCAN_SEP,
+};
+
+/* Records a pre-scan failure at byte i of the reader's span. */
+static int json_parse_prescan_fail(Reader *rd, size_t i) {
+        (void)reader_skip(rd, i);
+        return -EBADMSG;
+}
+
 /* One pass over the text: nesting depth and a count of the places where a
  * value can begin, outside strings. Strings must not hold raw control
  * characters (RFC 8259 section 7), which also keeps NUL bytes out of
  * json-c, whose C strings would otherwise end early without notice. */
 static int json_parse_prescan(Reader *rd, const JsonParseLimits *limits) {
-        bool in_string = false, escaped = false;
+        const uint8_t *p;
+        size_t n = reader_left(rd), i = 0, values = 1;
         unsigned depth = 0;
-        size_t values = 1;
+        int r;
 
-        while (!reader_eof(rd)) {
-                Reader at = *rd;
-                uint8_t c;
-                int r = reader_u8(rd, &c);
+        r = reader_peek(rd, n, &p);
+        if (r < 0)
+                return r;
+        while (i < n) {
+                uint8_t cls = json_scan_class[p[i]];
 
-                if (r < 0)
-                        return r;
-                if (in_string) {
-                        if (escaped)
-                                escaped = false;
-                        else if (c == '\\')
-                                escaped = true;
-                        else if (c == '"')
-                                in_string = false;
-                        else if (c < 0x20)
-                                return reader_fail(&at, NULL,
-                                                   "control character 0x%02x inside a string", c);
-                        continue;
-                }
-                switch (c) {
-                case '"':
-                        in_string = true;
+                switch (cls) {
+                case JSON_SCAN_QUOTE:
+                        /* A string: skip to its closing quote. */
+                        for (i++;; i++) {
+                                uint8_t k;
+
+                                while (i < n && json_scan_class[p[i]] == JSON_SCAN_PLAIN)
+                                        i++;
+                                if (i >= n)
+                                        return 0;
+                                k = json_scan_class[p[i]];
+                                if (k == JSON_SCAN_QUOTE)
+                                        break;
+                                if (k == JSON_SCAN_BACKSLASH) {
+                                        /* The escaped byte is taken as it is. */
+                                        if (++i >= n)
+                                                return 0;
+                                        continue;
+                                }
+                                if (k == JSON_SCAN_CONTROL || k == JSON_SCAN_NUL) {
+                                        uint8_t c = p[i];
+
+                                        (void)json_parse_prescan_fail(rd, i);
+                                        return reader_fail(rd, NULL,
+                                                           "control character 0x%02x inside a "
+                                                           "string",
+                                                           c);
+                                }
+                                /* Structural characters are plain inside a string. */
+                        }
                         break;
-                case '[':
-                case '{':
-                        if (depth >= limits->max_depth)
-                                return reader_fail(&at, NULL, "nested deeper than %u levels",
+                case JSON_SCAN_OPEN:
+                        if (depth >= limits->max_depth) {
+                                (void)json_parse_prescan_fail(rd, i);
+                                return reader_fail(rd, NULL, "nested deeper than %u levels",
                                                    limits->max_depth);
+                        }
                         depth++;
                         values++;
                         break;
-                case ']':
-                case '}':
+                case JSON_SCAN_CLOSE:
                         if (depth > 0)
                                 depth--;
                         break;
-                case ',':
-                case ':':
+                case JSON_SCAN_SEP:
                         values++;
                         break;
-                case 0:
-                        return reader_fail(&at, NULL, "NUL byte");
+                case JSON_SCAN_NUL:
+                        (void)json_parse_prescan_fail(rd, i);
+                        return reader_fail(rd, NULL, "NUL byte");
                 default:
                         break;
                 }
                 if (values > limits->max_values) {
-                        (void)reader_fail(&at, NULL, "more than %zu values", limits->max_values);
+                        (void)json_parse_prescan_fail(rd, i);
+                        (void)reader_fail(rd, NULL, "more than %zu values", limits->max_values);
                         return -E2BIG;
                 }
+                i++;
         }
         return 0;
 }

@@ -19,6 +19,14 @@
 #include "confnode/basic/openssl-cleanup.h"
 
 
+/* Keys made by jwk_to_pkey() passed the checks jwe_encrypt() would
+ * otherwise repeat on every use (curve or RSA size, point on the curve);
+ * jwk_to_pkey() marks them with their algorithm, which never changes for
+ * the life of the key. jose_pkey_checked_alg() returns the mark or
+ * _JWK_ALG_INVALID for a key that carries none. */
+void jose_pkey_mark_checked(EVP_PKEY *key, int alg);
+int jose_pkey_checked_alg(EVP_PKEY *key);
+
 /* The string member name of obj: -ENOENT if absent (or null), -EBADMSG if
  * not a string. The pointer stays valid as long as obj. */
 static inline int jose_get_string(json_object *obj, const char *name, const char **ret,

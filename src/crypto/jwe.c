@@ -252,8 +252,10 @@ static int jwe_concat_kdf(const Secret *z, const uint8_t *apu, size_t apu_size, 
         return 0;
 }
 
-/* Z = the x coordinate of our private key times their public point. */
-static int jwe_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, Secret **ret) {
+/* Z = the x coordinate of our private key times their public point.
+ * check_peer asks OpenSSL to check the peer's key again; a key that
+ * jwe_check_recipient() accepted was checked (point on P-256) already. */
+static int jwe_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, bool check_peer, Secret **ret) {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
                 EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
         _cleanup_(secret_freep) Secret *z = NULL;
@@ -262,7 +264,7 @@ static int jwe_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, Secret **ret) {
 
         if (!ctx)
                 return -ENOMEM;
-        if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer_ex(ctx, peer, 1) != 1 ||
+        if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer_ex(ctx, peer, check_peer ? 1 : 0) != 1 ||
             EVP_PKEY_derive(ctx, NULL, &len) != 1 || len == 0) {
                 ERR_clear_error();
                 return -EBADMSG;
@@ -343,7 +345,7 @@ static int jwe_unwrap_ecdh(const Jwe *jwe, EVP_PKEY *key, Secret *cek, const cha
                 return jwe_fail(ret_reason, -EBADMSG, "jwe.encrypted_key_size",
                                 "encrypted_key is not a wrapped 256-bit key");
 
-        r = jwe_ecdh(key, epk, &z);
+        r = jwe_ecdh(key, epk, true, &z);
         if (r == -EBADMSG)
                 return jwe_fail(ret_reason, r, "jwe.epk_invalid", "ECDH with epk failed");
         if (r < 0)
@@ -553,7 +555,7 @@ static int jwe_wrap_ecdh(EVP_PKEY *recipient, const Secret *cek, json_object *he
                 ERR_clear_error();
                 return -EIO;
         }
-        r = jwe_ecdh(eph, recipient, &z);
+        r = jwe_ecdh(eph, recipient, false, &z);
         if (r == -EBADMSG)
                 return -EINVAL;
         if (r < 0)
@@ -611,6 +613,10 @@ static int jwe_check_recipient(EVP_PKEY *recipient, JwkAlg alg) {
         JwkAlg got;
         int r;
 
+        /* A key jwk_to_pkey() made passed these rules when it was made. */
+        got = jose_pkey_checked_alg(recipient);
+        if (got >= 0)
+                return got == alg ? 0 : -EINVAL;
         /* A round trip through the JWK checks applies the same rules (curve,
          * point on it, RSA size) to keys that did not come as JSON. */
         r = jwk_from_pkey(recipient, &jwk);

@@ -1,7 +1,9 @@
 #include "confnode/crypto/jwk.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +39,33 @@ JwkAlg jwk_alg_from_string(const char *s) {
                 if (strcmp(jwk_alg_names[a], s) == 0)
                         return a;
         return _JWK_ALG_INVALID;
+}
+
+static int jwk_checked_index = -1;
+static pthread_once_t jwk_checked_once = PTHREAD_ONCE_INIT;
+
+static void jwk_checked_index_init(void) {
+        jwk_checked_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_EVP_PKEY, 0, NULL, NULL, NULL,
+                                                    NULL);
+}
+
+void jose_pkey_mark_checked(EVP_PKEY *key, int alg) {
+        if (pthread_once(&jwk_checked_once, jwk_checked_index_init) != 0 || jwk_checked_index < 0)
+                return;
+        /* Without the mark the key is only checked again: nothing to report. */
+        if (EVP_PKEY_set_ex_data(key, jwk_checked_index, (void *)(uintptr_t)(alg + 1)) != 1)
+                ERR_clear_error();
+}
+
+int jose_pkey_checked_alg(EVP_PKEY *key) {
+        uintptr_t v;
+
+        if (pthread_once(&jwk_checked_once, jwk_checked_index_init) != 0 || jwk_checked_index < 0)
+                return _JWK_ALG_INVALID;
+        v = (uintptr_t)EVP_PKEY_get_ex_data(key, jwk_checked_index);
+        if (v == 0 || v > _JWK_ALG_MAX)
+                return _JWK_ALG_INVALID;
+        return (int)(v - 1);
 }
 
 static int jwk_fail(JwkError *err, int r, const char *member, const char *what) {
@@ -333,6 +362,7 @@ int jwk_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkAlg *ret_alg, JwkError *err
                 return jwk_fail(err, -EOPNOTSUPP, "kty", "not \"EC\" or \"RSA\"");
         if (r < 0)
                 return r;
+        jose_pkey_mark_checked(key, alg);
         *ret = TAKE_PTR(key);
         if (ret_alg)
                 *ret_alg = alg;

@@ -80,6 +80,7 @@ typedef struct Request {
         size_t size;
         size_t allocated;
         size_t limit;
+        size_t expected; /* Content-Length when within the limit: the first allocation */
         uint64_t discarded;
         bool too_large;
         bool answered;
@@ -1035,8 +1036,10 @@ static enum MHD_Result route_request(Server *s, struct MHD_Connection *c, Reques
                 n = strtoull(cl, &end, 10);
                 if (errno != 0 || end == cl || *end != '\0')
                         return MHD_YES; /* libmicrohttpd refuses it with 400 itself */
-                if (n <= req->limit)
+                if (n <= req->limit) {
+                        req->expected = (size_t)n;
                         return MHD_YES;
+                }
                 /* A client that waits for "100 Continue" gets its answer
                  * before sending a byte; one that sends anyway has the body
                  * read and dropped (up to DISCARD_MAX), since closing on it
@@ -1061,7 +1064,11 @@ static enum MHD_Result body_append(Request *req, const char *data, size_t n) {
                 return req->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
         }
         if (req->size + n > req->allocated) {
-                size_t want = req->allocated ? req->allocated : 4096;
+                /* One allocation of the announced size, rather than a
+                 * chain of copies; more is still taken up to the limit. */
+                size_t want = req->allocated           ? req->allocated
+                              : req->expected > 4096 ? req->expected
+                                                     : 4096;
                 uint8_t *p;
 
                 while (want < req->size + n)

@@ -47,9 +47,10 @@ fi
 # Layer 2: what this build adds. Everything that goes in is hashed.
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-mkdir -p "$stage/usr/local/bin" "$stage/usr/local/lib/confnode-tests" "$stage/etc/systemd/system"
+mkdir -p "$stage/usr/local/bin" "$stage/usr/sbin" "$stage/usr/local/lib/confnode-tests" "$stage/etc/systemd/system"
 install -m 0755 "$build/src/agent/confnode" "$build/src/sim/confnode-sim" \
         "$build/src/verifier/confnode-verifier" "$stage/usr/local/bin/"
+install -m 0755 "$build/src/agent/confnode" "$stage/usr/sbin/confnode" # as units/confnode.service runs it
 install -m 0644 "$top/units/confnode.service" "$stage/etc/systemd/system/"
 cp -r "$top/units/kubelet.service.d" "$stage/etc/systemd/system/"
 cp "$top/tests/integration/"*.sh "$top/tests/integration/"*.py "$stage/usr/local/lib/confnode-tests/"

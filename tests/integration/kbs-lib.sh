@@ -3,10 +3,12 @@
 # started on a free loopback port and stopped by its PID when the test
 # exits, pass or fail.
 #   kbs_pki DIR                 CA (DIR/ca.pem) and a server certificate for
-#                               127.0.0.1 (DIR/server.pem, DIR/server.key)
+#                               127.0.0.1 and 10.0.2.100, the address QEMU
+#                               guests reach it at (DIR/server.pem, .key)
 #   kbs_master_secret FILE      32 random bytes, mode 0600
 #   verifier_start DIR POLICY [ARGS...]
 #                               sets VERIFIER_PID, VERIFIER_PORT, VERIFIER_URL
+#                               (on $VERIFIER_WANT_PORT if set)
 #   verifier_stop
 #   verifier_sighup
 
@@ -30,7 +32,7 @@ kbs_pki() {
                 -subj "/CN=confnode test verifier CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null
         openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
                 -subj "/CN=127.0.0.1" -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null
-        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/ext.cnf"
+        printf 'subjectAltName=IP:127.0.0.1,IP:10.0.2.100,DNS:localhost\nextendedKeyUsage=serverAuth\n' >"$d/ext.cnf"
         openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
                 -days 2 -extfile "$d/ext.cnf" -out "$d/server.pem" 2>/dev/null
         # A cluster CA for join bundles (any certificate will do for the test).
@@ -50,7 +52,7 @@ verifier_start() {
         shift 2
         [[ -f $d/master.key ]] || kbs_master_secret "$d/master.key"
         for try in $(seq 1 20); do
-                port=$((20000 + RANDOM % 40000))
+                port=${VERIFIER_WANT_PORT:-$((20000 + RANDOM % 40000))}
                 port_is_free "$port" || continue
                 "$CONFNODE_VERIFIER" serve --listen "127.0.0.1:$port" \
                         --tls-cert "$d/server.pem" --tls-key "$d/server.key" \

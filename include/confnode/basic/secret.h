@@ -1,8 +1,9 @@
 #pragma once
 
 /* A buffer for key material: page-aligned, mlock()ed, excluded from core
- * dumps (MADV_DONTDUMP), wiped with explicit_bzero() and unlocked on free.
- * Logs may show a secret's size or its short fingerprint, never its bytes. */
+ * dumps (MADV_DONTDUMP), wiped with explicit_bzero() on free, then unlocked
+ * and unmapped, or (a single page) kept wiped and locked for the next
+ * secret of this process. Logs may show a secret's size or its short fingerprint, never its bytes. */
 
 #include <stddef.h>
 #include <stdint.h>

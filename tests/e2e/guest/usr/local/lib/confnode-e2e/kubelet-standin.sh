@@ -1,0 +1,26 @@
+#!/bin/bash
+# kubelet's stand-in: confnode hands off through the environment file it
+# writes (KUBELET_BOOTSTRAP_KUBECONFIG_ARGS, as kubeadm's drop-in uses);
+# the real kubectl must accept the bootstrap kubeconfig. Records the result
+# on the results disk.
+set -uo pipefail
+out=/results/kubelet.txt
+{
+        echo "started_monotonic_us=$(awk '{printf "%d", $1 * 1000000}' /proc/uptime)"
+        echo "args=${KUBELET_BOOTSTRAP_KUBECONFIG_ARGS:-}"
+        boot=$(sed -n 's/.*--bootstrap-kubeconfig=\([^ ]*\).*/\1/p' <<<"${KUBELET_BOOTSTRAP_KUBECONFIG_ARGS:-}")
+        echo "bootstrap_kubeconfig=$boot"
+        if [[ -n $boot ]] && /usr/local/bin/kubectl config view --kubeconfig "$boot" --raw -o json >/run/kc.json 2>/run/kc.err; then
+                echo "kubectl=ok"
+                echo "server=$(jq -r '.clusters[0].cluster.server' /run/kc.json)"
+        else
+                echo "kubectl=failed $(cat /run/kc.err 2>/dev/null)"
+        fi
+        # The state disk is mounted where kubelet keeps its state: leave a file there.
+        if mountpoint -q /var/lib/kubelet || findmnt -n /var/lib/kubelet >/dev/null; then
+                echo "kubelet_dir=mounted"
+        fi
+        date +%s >>/var/lib/kubelet/e2e-boots 2>/dev/null && echo "wrote=/var/lib/kubelet/e2e-boots"
+        echo "boots=$(wc -l </var/lib/kubelet/e2e-boots 2>/dev/null || echo 0)"
+} >>"$out" 2>&1
+rm -f /run/kc.json /run/kc.err
