@@ -62,9 +62,9 @@ vm_start() {
         # (the scenario's configuration); the state disk and vTPM persist.
         rm -f "$d/results.img"
         if [[ -d $d/seed ]]; then
-                mke2fs -q -t ext4 -L results -d "$d/seed" "$d/results.img" 64M
+                mke2fs -q -t ext4 -L results -d "$d/seed" "$d/results.img" 64M >/dev/null
         else
-                mke2fs -q -t ext4 -L results "$d/results.img" 64M
+                mke2fs -q -t ext4 -L results "$d/results.img" 64M >/dev/null
         fi
         # UEFI variables as on a first boot, every boot: OVMF writes its boot
         # entries into them, which would move PCR 1 between boots.
