@@ -21,6 +21,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "confnode/crypto/ecdsa-p384.h"
 #include "confnode/crypto/cert-load.h"
 #include "confnode/crypto/cert-time.h"
 #include "confnode/evidence/snp-report.h"
@@ -460,25 +461,19 @@ int snp_verify_chain(const SnpReport *rep, STACK_OF(X509) *certs, STACK_OF(X509)
         return 0;
 }
 
-static int snp_verify_signature(const SnpReport *rep, EVP_PKEY *key) {
+static int snp_verify_signature_openssl(const SnpReport *rep, EVP_PKEY *key, const uint8_t *be_r,
+                                        const uint8_t *be_s) {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *sig = ECDSA_SIG_new();
         _cleanup_(BN_freep) BIGNUM *r = NULL, *s = NULL;
-        uint8_t be_r[SNP_SIGNATURE_COMPONENT_SIZE], be_s[SNP_SIGNATURE_COMPONENT_SIZE];
         unsigned char *der = NULL;
         int n;
         bool ok;
 
         if (!ctx || !sig)
                 return -ENOMEM;
-        /* The report stores r and s little-endian; BIGNUMs and DER are
-         * big-endian. */
-        for (size_t i = 0; i < SNP_SIGNATURE_COMPONENT_SIZE; i++) {
-                be_r[i] = rep->signature_r[SNP_SIGNATURE_COMPONENT_SIZE - 1 - i];
-                be_s[i] = rep->signature_s[SNP_SIGNATURE_COMPONENT_SIZE - 1 - i];
-        }
-        r = BN_bin2bn(be_r, sizeof(be_r), NULL);
-        s = BN_bin2bn(be_s, sizeof(be_s), NULL);
+        r = BN_bin2bn(be_r, SNP_SIGNATURE_COMPONENT_SIZE, NULL);
+        s = BN_bin2bn(be_s, SNP_SIGNATURE_COMPONENT_SIZE, NULL);
         if (!r || !s || ECDSA_SIG_set0(sig, r, s) != 1)
                 return -ENOMEM;
         r = s = NULL; /* sig owns them now */
@@ -490,6 +485,25 @@ static int snp_verify_signature(const SnpReport *rep, EVP_PKEY *key) {
         OPENSSL_free(der);
         ERR_clear_error();
         return ok ? 0 : -EKEYREJECTED;
+}
+
+static int snp_verify_signature(const SnpReport *rep, EVP_PKEY *key) {
+        uint8_t be_r[SNP_SIGNATURE_COMPONENT_SIZE], be_s[SNP_SIGNATURE_COMPONENT_SIZE];
+        int r;
+
+        /* The report stores r and s little-endian; BIGNUMs and DER are
+         * big-endian. */
+        for (size_t i = 0; i < SNP_SIGNATURE_COMPONENT_SIZE; i++) {
+                be_r[i] = rep->signature_r[SNP_SIGNATURE_COMPONENT_SIZE - 1 - i];
+                be_s[i] = rep->signature_s[SNP_SIGNATURE_COMPONENT_SIZE - 1 - i];
+        }
+        /* nettle first (twice OpenSSL 3.0's speed on P-384); OpenSSL for a
+         * key nettle does not take (not P-384, or a compressed point). */
+        r = ecdsa_p384_verify_sha384(key, rep->raw, SNP_REPORT_SIGNED_SIZE, be_r, sizeof(be_r),
+                                     be_s, sizeof(be_s));
+        if (r != -EOPNOTSUPP)
+                return r;
+        return snp_verify_signature_openssl(rep, key, be_r, be_s);
 }
 
 /* The layout the reported TCB is in: the report's own word for version 3

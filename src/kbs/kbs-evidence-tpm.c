@@ -161,27 +161,63 @@ static int kbs_tpm_spki(const KbsBlob *b, const char *path, EVP_PKEY **ret, KbsP
         return 0;
 }
 
-static int kbs_tpm_check_tpmt_public(const KbsBlob *b, EVP_PKEY *spki, const char *path,
-                                     KbsProtoError *err) {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+/* The DER SubjectPublicKeyInfo of a P-256 key (id-ecPublicKey,
+ * prime256v1, an uncompressed point) up to the point. DER has one
+ * encoding per key, so an ak_public that is these bytes and the TPMT's
+ * point is that key. */
+static const uint8_t kbs_tpm_p256_spki_prefix[] = {
+        0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+        0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+};
+
+static bool kbs_tpm_spki_is_p256(const KbsBlob *spki, const TpmPublic *pub) {
+        const size_t pre = sizeof(kbs_tpm_p256_spki_prefix);
+        uint8_t x[32] = {0}, y[32] = {0};
+
+        if (pub->type != TPM_ALG_ECC || pub->ecc_curve != TPM_ECC_NIST_P256 ||
+            pub->ecc_x_size == 0 || pub->ecc_x_size > 32 || pub->ecc_y_size == 0 ||
+            pub->ecc_y_size > 32 || spki->size != pre + 64 ||
+            memcmp(spki->data, kbs_tpm_p256_spki_prefix, pre) != 0)
+                return false;
+        memcpy(x + 32 - pub->ecc_x_size, pub->ecc_x, pub->ecc_x_size);
+        memcpy(y + 32 - pub->ecc_y_size, pub->ecc_y, pub->ecc_y_size);
+        return memcmp(spki->data + pre, x, 32) == 0 && memcmp(spki->data + pre + 32, y, 32) == 0;
+}
+
+/* ak_tpmt_public and ak_public must be one key, or two verifiers could
+ * read one message differently (Trustee verifies with ak_public alone).
+ * The common case, a P-256 AK, is settled by comparing bytes once OpenSSL
+ * has taken the TPMT's point (which checks it is on the curve); anything
+ * else by decoding ak_public and comparing keys. */
+static int kbs_tpm_check_ak(const KbsBlob *tpmt, const KbsBlob *spki, const char *tpmt_path,
+                            const char *spki_path, KbsProtoError *err) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL, *spki_key = NULL;
         ParseError perr = {};
         TpmPublic pub;
         char buf[200];
         int r;
 
-        if (tpm_attest_public_parse(b->data, b->size, &pub, &perr) < 0)
-                return kbs_ev_fail(err, -EBADMSG, path, "not a TPMT_PUBLIC: %s",
+        if (tpm_attest_public_parse(tpmt->data, tpmt->size, &pub, &perr) < 0) {
+                /* ak_public's own error comes first, as it did. */
+                r = kbs_tpm_spki(spki, spki_path, &spki_key, err);
+                if (r < 0)
+                        return r;
+                return kbs_ev_fail(err, -EBADMSG, tpmt_path, "not a TPMT_PUBLIC: %s",
                                    parse_error_string(&perr, buf, sizeof(buf)));
+        }
+        if (!kbs_tpm_spki_is_p256(spki, &pub)) {
+                r = kbs_tpm_spki(spki, spki_path, &spki_key, err);
+                if (r < 0)
+                        return r;
+        }
         r = tpm_public_key_from_tpmt(&pub, &key);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
-                return kbs_ev_fail(err, -EBADMSG, path, "a key OpenSSL cannot take: %s",
+                return kbs_ev_fail(err, -EBADMSG, tpmt_path, "a key OpenSSL cannot take: %s",
                                    strerror(-r));
-        /* Trustee verifies with ak_public alone; both must be one key, or
-         * two verifiers could read one message differently. */
-        if (EVP_PKEY_eq(key, spki) != 1)
-                return kbs_ev_fail(err, -EBADMSG, path, "another key than ak_public");
+        if (spki_key && EVP_PKEY_eq(key, spki_key) != 1)
+                return kbs_ev_fail(err, -EBADMSG, tpmt_path, "another key than ak_public");
         return 0;
 }
 
@@ -227,16 +263,23 @@ int kbs_evidence_tpm_from_json(KbsTpmEvidence *t, json_object *j, const char *pa
                                 &n.ak_public, err);
         if (r < 0)
                 goto fail;
-        r = kbs_tpm_spki(&n.ak_public, kbs_ev_path(p, path, "ak_public"), &spki, err);
-        if (r < 0)
-                goto fail;
         r = kbs_ev_bytes_member(j, path, "ak_tpmt_public", KBS_EV_BASE64, false, 1,
                                 KBS_EVIDENCE_MAX_BLOB, &tpmt, err);
-        if (r < 0)
+        if (r < 0) {
+                /* ak_public's own error comes first. */
+                if (kbs_tpm_spki(&n.ak_public, kbs_ev_path(p, path, "ak_public"), &spki, err) < 0)
+                        r = -EBADMSG;
                 goto fail;
-        if (tpmt.data) {
-                r = kbs_tpm_check_tpmt_public(&tpmt, spki, kbs_ev_path(p, path, "ak_tpmt_public"),
-                                              err);
+        }
+        if (!tpmt.data) {
+                r = kbs_tpm_spki(&n.ak_public, kbs_ev_path(p, path, "ak_public"), &spki, err);
+                if (r < 0)
+                        goto fail;
+        } else {
+                char sp[64];
+
+                r = kbs_tpm_check_ak(&tpmt, &n.ak_public, kbs_ev_path(p, path, "ak_tpmt_public"),
+                                     kbs_ev_path(sp, path, "ak_public"), err);
                 if (r < 0)
                         goto fail;
                 kbs_blob_clear(&n.ak_public);

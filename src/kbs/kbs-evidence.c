@@ -153,8 +153,23 @@ static int kbs_ev_array(json_object *v, const char *path, size_t min, size_t max
                         KbsProtoError *err) {
         size_t n = json_object_array_length(v);
         _cleanup_free_ uint8_t *d = NULL;
+        const uint8_t *bytes;
         int r;
 
+        /* Decoded already by the JSON pre-scan (JsonParseLimits.byte_arrays). */
+        if (json_byte_array(v, &bytes, &n)) {
+                r = kbs_ev_size_check(path, n, min, max, err);
+                if (r < 0)
+                        return r;
+                d = malloc(n);
+                if (!d)
+                        return -ENOMEM;
+                memcpy(d, bytes, n);
+                kbs_blob_clear(ret);
+                ret->data = TAKE_PTR(d);
+                ret->size = n;
+                return 0;
+        }
         r = kbs_ev_size_check(path, n, min, max, err);
         if (r < 0)
                 return r;
@@ -486,6 +501,7 @@ static int kbs_evidence_additional(KbsEvidence *e, const char *additional, KbsPr
                 .max_size = KBS_PROTO_MAX_ATTESTATION,
                 .max_depth = KBS_PROTO_MAX_DEPTH,
                 .max_values = KBS_PROTO_MAX_VALUES,
+                .byte_arrays = true,
         };
         _cleanup_(json_object_putp) json_object *map = NULL;
         ParseError perr;

@@ -172,12 +172,16 @@ static const char *kbs_excerpt(const char *s, size_t len, char buf[static 40]) {
         return buf;
 }
 
-static int kbs_parse_body(const void *data, size_t size, size_t max, json_object **ret,
-                          KbsProtoError *err) {
+/* byte_arrays: only for a body whose arrays of numbers are evidence bytes
+ * read by kbs-evidence (the attestation); free-form members such as
+ * extra-params keep their arrays as they came. */
+static int kbs_parse_body(const void *data, size_t size, size_t max, bool byte_arrays,
+                          json_object **ret, KbsProtoError *err) {
         const JsonParseLimits limits = {
                 .max_size = max,
                 .max_depth = KBS_PROTO_MAX_DEPTH,
                 .max_values = KBS_PROTO_MAX_VALUES,
+                .byte_arrays = byte_arrays,
         };
         _cleanup_(json_object_putp) json_object *j = NULL;
         ParseError perr;
@@ -352,7 +356,7 @@ int kbs_request_parse(const void *data, size_t size, KbsRequest **ret, KbsProtoE
         char ex[40];
         int r;
 
-        r = kbs_parse_body(data, size, KBS_PROTO_MAX_REQUEST, &j, err);
+        r = kbs_parse_body(data, size, KBS_PROTO_MAX_REQUEST, false, &j, err);
         if (r < 0)
                 return r;
         req = calloc(1, sizeof(*req));
@@ -422,7 +426,7 @@ int kbs_challenge_parse(const void *data, size_t size, KbsChallenge **ret, KbsPr
         json_object *sel;
         int r;
 
-        r = kbs_parse_body(data, size, KBS_PROTO_MAX_CHALLENGE, &j, err);
+        r = kbs_parse_body(data, size, KBS_PROTO_MAX_CHALLENGE, false, &j, err);
         if (r < 0)
                 return r;
         c = calloc(1, sizeof(*c));
@@ -552,7 +556,7 @@ int kbs_attestation_parse(const void *data, size_t size, KbsAttestation **ret, K
         a = calloc(1, sizeof(*a));
         if (!a)
                 return -ENOMEM;
-        r = kbs_parse_body(data, size, KBS_PROTO_MAX_ATTESTATION, &a->root, err);
+        r = kbs_parse_body(data, size, KBS_PROTO_MAX_ATTESTATION, true, &a->root, err);
         if (r < 0)
                 return r;
         if (!json_object_object_get_ex(a->root, "runtime-data", NULL) &&
@@ -615,7 +619,7 @@ int kbs_attestation_response_parse(const void *data, size_t size, char **ret_tok
         _cleanup_(json_object_putp) json_object *j = NULL;
         int r;
 
-        r = kbs_parse_body(data, size, KBS_PROTO_MAX_RESPONSE, &j, err);
+        r = kbs_parse_body(data, size, KBS_PROTO_MAX_RESPONSE, false, &j, err);
         if (r < 0)
                 return r;
         return kbs_string(j, "", "token", KBS_PROTO_MAX_RESPONSE, true, ret_token, err);
@@ -651,7 +655,7 @@ int kbs_error_parse(const void *data, size_t size, KbsErrorInfo **ret, KbsProtoE
         _cleanup_(kbs_error_info_freep) KbsErrorInfo *e = NULL;
         int r;
 
-        r = kbs_parse_body(data, size, KBS_PROTO_MAX_ERROR, &j, err);
+        r = kbs_parse_body(data, size, KBS_PROTO_MAX_ERROR, false, &j, err);
         if (r < 0)
                 return r;
         e = calloc(1, sizeof(*e));

@@ -6,7 +6,9 @@
  * through the Reader checks the last two, so a body of a million '[' or a
  * million tiny values costs a pass over the bytes and no allocation. */
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -16,7 +18,17 @@ typedef struct JsonParseLimits {
         size_t max_size;    /* bytes of text */
         unsigned max_depth; /* nested arrays/objects; 1 allows {"a":1} but not {"a":{}} */
         size_t max_values;  /* upper bound on the values (members and elements) */
+        /* Arrays of at least JSON_BYTE_ARRAY_MIN integers 0-255 (how serde
+         * writes a Vec<u8> or [u8; N]: an SEV-SNP report and its
+         * certificates arrive that way, some 5,000 numbers) are decoded by
+         * the pre-scan into bytes instead of one json-c object per number;
+         * json_byte_array() gives them back. Everything else about the tree
+         * is the same, except that such an array has no elements for
+         * json_object_array_length() and friends. */
+        bool byte_arrays;
 } JsonParseLimits;
+
+#define JSON_BYTE_ARRAY_MIN 8
 
 /* Parses exactly one JSON value (whitespace around it allowed) with
  * json-c in strict mode, validating UTF-8. -E2BIG if the text or its
@@ -24,3 +36,9 @@ typedef struct JsonParseLimits {
  * too deep; err (may be NULL) says where and why. -ENOMEM. */
 int json_parse_bounded(const void *data, size_t size, const JsonParseLimits *limits,
                        json_object **ret, ParseError *err);
+
+/* If v is an array that json_parse_bounded() decoded as bytes (byte_arrays
+ * set), its bytes (borrowed from v) and true. False for anything else,
+ * including a byte array the pre-scan left to json-c (shorter than
+ * JSON_BYTE_ARRAY_MIN): the caller reads that one element by element. */
+bool json_byte_array(json_object *v, const uint8_t **ret_data, size_t *ret_size);
