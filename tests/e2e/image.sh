@@ -57,6 +57,10 @@ cp "$top/tests/integration/"*.sh "$top/tests/integration/"*.py "$stage/usr/local
 if [[ -d $top/tests/e2e/guest ]]; then
         cp -r "$top/tests/e2e/guest/." "$stage/"
 fi
+# bench/guest-boot.sh times LUKS2 opens on the guest's own dm-crypt with it.
+if [[ -x $build/bench/bench-luks ]]; then
+        install -m 0755 "$build/bench/bench-luks" "$stage/usr/local/bin/"
+fi
 kubectl=$(command -v kubectl || true)
 [[ -n $kubectl ]] && install -m 0755 "$(readlink -f "$kubectl")" "$stage/usr/local/bin/kubectl"
 img_hash=$( (echo "$base_hash"; cd "$stage" && find . -type f -print0 | sort -z | xargs -0 sha256sum) |

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Mounts the results disk and puts this boot's scenario in place: the mode
 # (golden: collect reference evidence; boot: the real boot path; cuse: the
-# CUSE simulator test), confnode's configuration and the simulated
+# CUSE simulator test; bench-luks: LUKS2 open times, bench/guest-boot.sh),
+# confnode's configuration and the simulated
 # platform's files (only simulated signing keys ever enter the guest).
 set -euo pipefail
 mkdir -p /results
