@@ -395,6 +395,47 @@ bool json_byte_array(json_object *v, const uint8_t **ret_data, size_t *ret_size)
         return true;
 }
 
+bool json_equal_byte_arrays(json_object *a, json_object *b) {
+        const uint8_t *d;
+        size_t n;
+
+        if (json_byte_array(a, &d, &n)) {
+                if (!json_object_is_type(b, json_type_array) || json_object_array_length(b) != n)
+                        return false;
+                for (size_t i = 0; i < n; i++) {
+                        json_object *e = json_object_array_get_idx(b, i);
+
+                        if (!json_object_is_type(e, json_type_int) ||
+                            json_object_get_int64(e) != d[i])
+                                return false;
+                }
+                return true;
+        }
+        if (json_object_get_type(a) != json_object_get_type(b))
+                return false;
+        if (json_object_is_type(a, json_type_array)) {
+                if (json_object_array_length(a) != json_object_array_length(b))
+                        return false;
+                for (size_t i = 0; i < json_object_array_length(a); i++)
+                        if (!json_equal_byte_arrays(json_object_array_get_idx(a, i),
+                                                    json_object_array_get_idx(b, i)))
+                                return false;
+                return true;
+        }
+        if (json_object_is_type(a, json_type_object)) {
+                if (json_object_object_length(a) != json_object_object_length(b))
+                        return false;
+                json_object_object_foreach(a, k, v) {
+                        json_object *w;
+
+                        if (!json_object_object_get_ex(b, k, &w) || !json_equal_byte_arrays(v, w))
+                                return false;
+                }
+                return true;
+        }
+        return json_object_equal(a, b);
+}
+
 /* json-c in strict mode over text: the tree (NULL if not JSON), the end
  * of what it read and its error. -ENOMEM. */
 static int json_parse_text(const char *text, size_t size, unsigned max_depth, json_object **ret,

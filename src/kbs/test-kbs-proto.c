@@ -183,45 +183,6 @@ static void test_peer_error(void **state) {
         assert_int_equal(e->known, _KBS_ERROR_TYPE_INVALID);
 }
 
-/* a (an attestation's evidence, byte arrays decoded) holds what b holds,
- * a byte array standing for an array of the same numbers. */
-static bool same_tree(json_object *a, json_object *b) {
-        const uint8_t *d;
-        size_t n;
-
-        if (json_byte_array(a, &d, &n)) {
-                if (!json_object_is_type(b, json_type_array) || json_object_array_length(b) != n)
-                        return false;
-                for (size_t i = 0; i < n; i++)
-                        if (json_object_get_int64(json_object_array_get_idx(b, i)) != d[i])
-                                return false;
-                return true;
-        }
-        if (json_object_get_type(a) != json_object_get_type(b))
-                return false;
-        if (json_object_is_type(a, json_type_array)) {
-                if (json_object_array_length(a) != json_object_array_length(b))
-                        return false;
-                for (size_t i = 0; i < json_object_array_length(a); i++)
-                        if (!same_tree(json_object_array_get_idx(a, i),
-                                       json_object_array_get_idx(b, i)))
-                                return false;
-                return true;
-        }
-        if (json_object_is_type(a, json_type_object)) {
-                if (json_object_object_length(a) != json_object_object_length(b))
-                        return false;
-                json_object_object_foreach(a, k, v) {
-                        json_object *w;
-
-                        if (!json_object_object_get_ex(b, k, &w) || !same_tree(v, w))
-                                return false;
-                }
-                return true;
-        }
-        return json_object_equal(a, b);
-}
-
 /* Trustee's e2e snp evidence as primary_evidence, and its example EAR
  * claims as a token's payload, survive our builder and parser. */
 static void test_peer_trustee_samples(void **state) {
@@ -251,7 +212,7 @@ static void test_peer_trustee_samples(void **state) {
         assert_int_equal(bn, 64);
         assert_true(json_object_object_get_ex(a->primary_evidence, "cert_chain", &chain));
         assert_string_equal(str_member(json_object_array_get_idx(chain, 0), "cert_type"), "VCEK");
-        assert_true(same_tree(a->primary_evidence, evj));
+        assert_true(json_equal_byte_arrays(a->primary_evidence, evj));
         assert_string_equal(a->additional_evidence, "");
 
         claims = peer("trustee-as-token-claims.json", &cn);

@@ -26,6 +26,7 @@ e2e_init() {
 }
 
 # The agent's configuration inside the guest; $1 is the verifier port.
+# $E2E_DISK_EXTRA, if set, adds lines to its [disk] section.
 e2e_agent_conf() {
         cat <<EOC
 [agent]
@@ -44,6 +45,7 @@ retry_deadline = ${2:-30s}
 rejection_retry = 5s
 [disk]
 device = /dev/vdb
+${E2E_DISK_EXTRA:-}
 EOC
 }
 

@@ -42,3 +42,9 @@ int json_parse_bounded(const void *data, size_t size, const JsonParseLimits *lim
  * including a byte array the pre-scan left to json-c (shorter than
  * JSON_BYTE_ARRAY_MIN): the caller reads that one element by element. */
 bool json_byte_array(json_object *v, const uint8_t **ret_data, size_t *ret_size);
+
+/* Whether a, parsed with byte_arrays, holds the same values as b, parsed
+ * without: a decoded byte array stands for the array of the same numbers,
+ * everything else compares as json_object_equal() does. For tests and fuzz
+ * targets that hold the two parsers to each other. */
+bool json_equal_byte_arrays(json_object *a, json_object *b);

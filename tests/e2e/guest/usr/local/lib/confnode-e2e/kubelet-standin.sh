@@ -35,6 +35,7 @@ out=/results/kubelet.txt
         if mountpoint -q /var/lib/kubelet || findmnt -n /var/lib/kubelet >/dev/null; then
                 echo "kubelet_dir=mounted"
         fi
+        echo "kubelet_fstype=$(findmnt -n -o FSTYPE --target /var/lib/kubelet 2>/dev/null)"
         date +%s >>/var/lib/kubelet/e2e-boots 2>/dev/null && echo "wrote=/var/lib/kubelet/e2e-boots"
         echo "boots=$(wc -l </var/lib/kubelet/e2e-boots 2>/dev/null || echo 0)"
 } >>"$out" 2>&1
