@@ -8,7 +8,8 @@
 #     hash of everything that went into it.
 # Usage: image.sh BUILD_DIR OUT_DIR
 #   OUT_DIR gets rootfs.img, vmlinuz and initrd.img (links into the cache).
-# The cache is $CONFNODE_E2E_CACHE (default /var/cache/confnode-e2e).
+# The cache is $CONFNODE_E2E_CACHE (default /var/cache/confnode-e2e); images
+# unused for a day are removed, the three newest kept.
 set -euo pipefail
 build=$(realpath "$1")
 out=$2
@@ -84,6 +85,16 @@ if [[ ! -s $img ]]; then
         mv "$img.tmp" "$img"
         rm -rf "$root"
 fi
+# The image's mtime says when it was last used. Every build makes its own
+# (1.2 GB), so drop those unused for a day, keeping the three newest; one a
+# concurrent run still uses has been touched since.
+touch "$img"
+find "$cache" -maxdepth 1 -name 'rootfs-*.img' -printf '%T@ %p\n' | sort -rn | tail -n +4 |
+        while read -r _ old; do
+                if [[ $old != "$img" && -n $(find "$old" -mmin +1440 2>/dev/null) ]]; then
+                        rm -f "$old"
+                fi
+        done
 ln -sf "$img" "$out/rootfs.img"
 ln -sf "$cache/vmlinuz-$base_hash" "$out/vmlinuz"
 ln -sf "$cache/initrd-$base_hash" "$out/initrd.img"
