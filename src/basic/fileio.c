@@ -53,7 +53,7 @@ int read_full_file(const char *path, size_t max_size, uint8_t **ret, size_t *ret
         return 0;
 }
 
-static int write_all(int fd, const void *data, size_t size) {
+int write_all(int fd, const void *data, size_t size) {
         const uint8_t *p = data;
 
         while (size > 0) {
@@ -63,6 +63,9 @@ static int write_all(int fd, const void *data, size_t size) {
                                 continue;
                         return -errno;
                 }
+                /* Nothing written and no error: do not spin on it. */
+                if (n == 0)
+                        return -EIO;
                 p += n;
                 size -= (size_t) n;
         }

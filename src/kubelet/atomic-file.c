@@ -12,26 +12,10 @@
 #include <unistd.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/basic/fileio.h"
 
 /* Tries before giving up on finding an unused temporary name. */
 #define ATOMIC_FILE_TRIES 16
-
-static int atomic_file_write_all(int fd, const uint8_t *p, size_t size) {
-        while (size > 0) {
-                ssize_t n = write(fd, p, size);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                if (n == 0)
-                        return -EIO;
-                p += n;
-                size -= (size_t)n;
-        }
-        return 0;
-}
 
 /* Splits path into a directory (opened, for openat/renameat/fsync) and the
  * last component. */
@@ -92,7 +76,7 @@ int atomic_file_write(const char *path, const void *data, size_t size, mode_t mo
                 r = -errno;
                 goto fail;
         }
-        r = atomic_file_write_all(fd, data, size);
+        r = write_all(fd, data, size);
         if (r < 0)
                 goto fail;
         if (fsync(fd) < 0) {
