@@ -9,7 +9,7 @@ CONFNODE_PACKAGES=(
         libssl-dev libjson-c-dev libsystemd-dev libinih-dev libtss2-dev libcmocka-dev
         swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0
         libfuse3-dev fuse3
-        libcurl4-openssl-dev libmicrohttpd-dev libsqlite3-dev libblkid-dev sqlite3 curl
+        libcurl4-openssl-dev libsqlite3-dev libblkid-dev sqlite3 curl
         qemu-system-x86 ovmf mmdebstrap cryptsetup e2fsprogs socat
         python3 python3-yaml jq systemd openssl
         nettle-dev libgmp-dev

@@ -158,3 +158,30 @@ const char *parse_error_string(const ParseError *e, char *buf, size_t size) {
                 snprintf(buf, size, "offset 0x%zx: %s", e->offset, e->what);
         return buf;
 }
+
+int reader_find(const Reader *r, const void *needle, size_t n, size_t *ret_pos) {
+        const uint8_t *hit;
+
+        if (n == 0 || n > r->left)
+                return -ENOENT;
+        hit = memmem(r->p, r->left, needle, n);
+        if (!hit)
+                return -ENOENT;
+        *ret_pos = (size_t)(hit - r->p);
+        return 0;
+}
+
+int reader_until(Reader *r, uint8_t delim, const uint8_t **ret, size_t *ret_size) {
+        const uint8_t *hit = r->left > 0 ? memchr(r->p, delim, r->left) : NULL;
+        size_t n;
+
+        if (!hit)
+                return -ENOENT;
+        n = (size_t)(hit - r->p);
+        *ret = r->p;
+        *ret_size = n;
+        r->p += n + 1;
+        r->left -= n + 1;
+        r->offset += n + 1;
+        return 0;
+}

@@ -110,6 +110,33 @@ static void test_oversized_count(void **state) {
         assert_int_equal(reader_left(&rd), 4);
 }
 
+static void test_find_and_until(void **state) {
+        static const uint8_t buf[] = "GET / HTTP/1.1\r\nA: b\r\n\r\nrest";
+        const uint8_t *line;
+        size_t pos, n;
+        Reader rd;
+        (void) state;
+
+        reader_init(&rd, buf, sizeof(buf) - 1, NULL);
+        assert_int_equal(reader_find(&rd, "\r\n\r\n", 4, &pos), 0);
+        assert_int_equal(pos, 20);
+        assert_int_equal(reader_left(&rd), sizeof(buf) - 1); /* not consumed */
+        assert_int_equal(reader_find(&rd, "zz", 2, &pos), -ENOENT);
+        assert_int_equal(reader_find(&rd, "", 0, &pos), -ENOENT);
+        assert_int_equal(reader_until(&rd, '\n', &line, &n), 0);
+        assert_int_equal(n, 15);
+        assert_memory_equal(line, "GET / HTTP/1.1\r", 15);
+        assert_int_equal(reader_offset(&rd), 16);
+        assert_int_equal(reader_until(&rd, '\n', &line, &n), 0);
+        assert_int_equal(reader_until(&rd, '\n', &line, &n), 0);
+        assert_int_equal(n, 1);
+        /* No delimiter left: nothing moves. */
+        assert_int_equal(reader_until(&rd, '\n', &line, &n), -ENOENT);
+        assert_int_equal(reader_left(&rd), 4);
+        /* A needle longer than what is left is not found. */
+        assert_int_equal(reader_find(&rd, "rest!", 5, &pos), -ENOENT);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_empty),
@@ -117,6 +144,7 @@ int main(void) {
                 cmocka_unit_test(test_one_byte_short),
                 cmocka_unit_test(test_sub_and_tpm2b),
                 cmocka_unit_test(test_oversized_count),
+                cmocka_unit_test(test_find_and_until),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

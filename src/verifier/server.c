@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include "http-server.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -15,7 +17,6 @@
 #include <time.h>
 
 #include <json-c/json.h>
-#include <microhttpd.h>
 #include <openssl/evp.h>
 #include <systemd/sd-journal.h>
 
@@ -48,21 +49,16 @@ struct Server {
         ServerConfig cfg;
         char *listen;
         char *tls_cert;
-        Secret *tls_key; /* NUL-terminated copy: GnuTLS reads a C string */
-        struct MHD_Daemon *daemon;
+        Secret *tls_key; /* the PEM text, NUL-terminated */
+        HttpServer *http;
         uint16_t port;
 
         pthread_mutex_t gen_lock;
         Generation *gen;
-
-        pthread_mutex_t log_lock;
-        char last_mhd_error[256];
-
-        atomic_uint connections; /* open now */
 };
 
 struct Request;
-typedef enum MHD_Result (*Handler)(Server *s, struct MHD_Connection *c, struct Request *req,
+typedef int (*Handler)(Server *s, HttpExchange *c, struct Request *req,
                                    const char *url);
 
 typedef struct Route {
@@ -76,14 +72,8 @@ typedef struct Route {
 typedef struct Request {
         const Route *route;
         uint64_t start;
-        uint8_t *body;
+        const uint8_t *body;
         size_t size;
-        size_t allocated;
-        size_t limit;
-        size_t expected; /* Content-Length when within the limit: the first allocation */
-        uint64_t discarded;
-        bool too_large;
-        bool answered;
 } Request;
 
 /* ---- policy generations ---- */
@@ -200,43 +190,27 @@ typedef struct Reply {
         bool retry_after;
 } Reply;
 
-static enum MHD_Result answer(Server *s, struct MHD_Connection *c, Request *req, Reply *rp) {
-        struct MHD_Response *resp;
-        enum MHD_Result ok;
-        char *body = TAKE_PTR(rp->body);
+static int answer(Server *s, HttpExchange *c, Request *req, Reply *rp) {
+        HttpReply hr = {
+                .status = rp->status,
+                .content_type = rp->content_type,
+                .body = TAKE_PTR(rp->body),
+                .size = rp->size,
+                .sensitive = rp->sensitive,
+                .set_cookie = rp->cookie,
+                .allow = rp->allow,
+                .retry_after = rp->retry_after ? SERVER_RETRY_AFTER : 0,
+        };
+        int r;
 
-        if (body)
-                resp = MHD_create_response_from_buffer_with_free_callback(
-                        rp->size, body, rp->sensitive ? free_wiped : free);
-        else
-                resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-        if (!resp) {
-                if (body)
-                        (rp->sensitive ? free_wiped : free)(body);
-                return MHD_NO;
-        }
-        if (rp->content_type)
-                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, rp->content_type);
-        /* Challenges, tokens and resources are for one client, once. */
-        (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        if (rp->cookie)
-                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rp->cookie);
-        if (rp->allow)
-                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rp->allow);
-        if (rp->retry_after) {
-                char v[16];
-                snprintf(v, sizeof(v), "%u", SERVER_RETRY_AFTER);
-                (void)MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, v);
-        }
-        ok = MHD_queue_response(c, rp->status, resp);
-        MHD_destroy_response(resp);
-        if (req)
-                req->answered = true;
-        metrics_http_response(s->cfg.metrics, rp->status);
-        return ok;
+        (void)req;
+        r = http_exchange_reply(c, &hr);
+        if (r >= 0)
+                metrics_http_response(s->cfg.metrics, rp->status);
+        return r;
 }
 
-static enum MHD_Result answer_json(Server *s, struct MHD_Connection *c, Request *req,
+static int answer_json(Server *s, HttpExchange *c, Request *req,
                                    unsigned status, char *body, bool sensitive,
                                    const char *cookie) {
         Reply rp = {
@@ -258,14 +232,14 @@ static enum MHD_Result answer_json(Server *s, struct MHD_Connection *c, Request 
 #define problem_allow(s, c, req, type, status, allow, ...)                                         \
         problem_internal(s, c, req, type, status, false, allow, __FILE__, __LINE__, __VA_ARGS__)
 #define problem_busy(s, c, req, type, ...)                                                         \
-        problem_internal(s, c, req, type, MHD_HTTP_SERVICE_UNAVAILABLE, true, NULL, __FILE__,      \
+        problem_internal(s, c, req, type, 503, true, NULL, __FILE__,      \
                          __LINE__, __VA_ARGS__)
 
-static enum MHD_Result problem_internal(Server *s, struct MHD_Connection *c, Request *req,
+static int problem_internal(Server *s, HttpExchange *c, Request *req,
                                         KbsErrorType type, unsigned status, bool retry,
                                         const char *allow, const char *file, int line,
                                         const char *fmt, ...) _printf_(10, 11);
-static enum MHD_Result problem_internal(Server *s, struct MHD_Connection *c, Request *req,
+static int problem_internal(Server *s, HttpExchange *c, Request *req,
                                         KbsErrorType type, unsigned status, bool retry,
                                         const char *allow, const char *file, int line,
                                         const char *fmt, ...) {
@@ -292,10 +266,10 @@ static enum MHD_Result problem_internal(Server *s, struct MHD_Connection *c, Req
         return answer(s, c, req, &rp);
 }
 
-static enum MHD_Result internal_error(Server *s, struct MHD_Connection *c, Request *req, int r,
+static int internal_error(Server *s, HttpExchange *c, Request *req, int r,
                                       const char *what) {
         log_error_errno(r, "Cannot %s: %m", what);
-        return problem(s, c, req, KBS_ERROR_ATTESTATION_ERROR, MHD_HTTP_INTERNAL_SERVER_ERROR,
+        return problem(s, c, req, KBS_ERROR_ATTESTATION_ERROR, 500,
                        "server.internal: cannot %s: %s", what, strerror(abs(r)));
 }
 
@@ -352,8 +326,10 @@ static void log_decision(const Decision *d, uint64_t duration_us) {
                      node, d->info.fingerprint, (double)duration_us / 1000.0, d->detail);
 }
 
-static void record_decision(Server *s, const Decision *d, uint64_t duration_us,
-                            MetricsResult result) {
+/* Returns the record's sequence number in the store (0: none), which the
+ * answer is held for. */
+static uint64_t record_decision(Server *s, const Decision *d, uint64_t duration_us,
+                                MetricsResult result) {
         StoreDecision sd = {
                 .at = (int64_t)unix_now(),
                 .session = d->info.fingerprint,
@@ -377,15 +353,22 @@ static void record_decision(Server *s, const Decision *d, uint64_t duration_us,
         uint64_t seq = 0;
 
         if (!s->cfg.store)
-                return;
+                return 0;
         r = store_add_decision(s->cfg.store, &sd, &seq);
         if (r < 0) {
                 log_error_errno(r, "Cannot record the decision of session %s: %m",
                                 d->info.fingerprint);
-                return;
+                return 0;
         }
-        /* The decision is on record before the node hears of it. */
-        store_wait(s->cfg.store, seq);
+        return seq;
+}
+
+/* The decision is on record before the node hears of it: the answer just
+ * queued waits for the store's writer (the worker does not). */
+static int hold_for(HttpExchange *c, int r, uint64_t seq) {
+        if (r >= 0 && seq > 0)
+                http_exchange_hold(c, seq);
+        return r;
 }
 
 static int steps_to_json(const Appraisal *ap, json_object **ret) {
@@ -502,25 +485,25 @@ static void node_from_key(Decision *d, json_object *jwk) {
 
 /* ---- handlers ---- */
 
-static enum MHD_Result handle_healthz(Server *s, struct MHD_Connection *c, Request *req,
+static int handle_healthz(Server *s, HttpExchange *c, Request *req,
                                       const char *url) {
         Reply rp = {
-                .status = MHD_HTTP_OK,
+                .status = 200,
                 .content_type = "text/plain; charset=utf-8",
                 .body = strdup("ok\n"),
                 .size = 3,
         };
         (void)url;
         if (!rp.body)
-                return MHD_NO;
+                return -ENOMEM;
         return answer(s, c, req, &rp);
 }
 
-static enum MHD_Result handle_metrics(Server *s, struct MHD_Connection *c, Request *req,
+static int handle_metrics(Server *s, HttpExchange *c, Request *req,
                                       const char *url) {
         MetricsGauges g = {};
         Reply rp = {
-                .status = MHD_HTTP_OK,
+                .status = 200,
                 .content_type = "text/plain; version=0.0.4; charset=utf-8",
         };
         int r;
@@ -532,14 +515,14 @@ static enum MHD_Result handle_metrics(Server *s, struct MHD_Connection *c, Reque
                 store_stats(s->cfg.store, &g.store);
                 g.have_store = true;
         }
-        g.connections = atomic_load(&s->connections);
+        g.connections = s->http ? http_server_connections(s->http) : 0;
         r = metrics_render(s->cfg.metrics, &g, &rp.body, &rp.size);
         if (r < 0)
                 return internal_error(s, c, req, r, "render metrics");
         return answer(s, c, req, &rp);
 }
 
-static enum MHD_Result handle_auth(Server *s, struct MHD_Connection *c, Request *req,
+static int handle_auth(Server *s, HttpExchange *c, Request *req,
                                    const char *url) {
         _cleanup_(kbs_request_freep) KbsRequest *kr = NULL;
         _cleanup_free_ char *body = NULL, *cookie = NULL;
@@ -598,8 +581,8 @@ static enum MHD_Result handle_auth(Server *s, struct MHD_Connection *c, Request 
         metrics_auth(s->cfg.metrics, true);
         log_debug("Session %s opened for tee %s", info.fingerprint, kbs_tee_to_string(kr->tee));
         {
-                enum MHD_Result res =
-                        answer_json(s, c, req, MHD_HTTP_OK, TAKE_PTR(body), false, cookie);
+                int res =
+                        answer_json(s, c, req, 200, TAKE_PTR(body), false, cookie);
                 memory_wipe(cookie, strlen(cookie));
                 return res;
         }
@@ -716,13 +699,13 @@ static int attest_decide(Server *s, Request *req, const char *cookie, Decision *
         return 0;
 }
 
-static enum MHD_Result handle_attest(Server *s, struct MHD_Connection *c, Request *req,
+static int handle_attest(Server *s, HttpExchange *c, Request *req,
                                      const char *url) {
-        const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, KBS_SESSION_COOKIE);
+        const char *cookie = http_head_cookie(http_exchange_head(c), KBS_SESSION_COOKIE);
         _cleanup_free_ char *body = NULL;
         Decision d = {};
         char *token = NULL;
-        uint64_t duration;
+        uint64_t duration, seq;
         int r;
 
         (void)url;
@@ -752,25 +735,28 @@ static enum MHD_Result handle_attest(Server *s, struct MHD_Connection *c, Reques
                 session_reject(s->cfg.sessions, cookie);
                 decision_fail(&d, "server.internal", "the appraisal could not run: %s",
                               strerror(-r));
-                record_decision(s, &d, duration, METRICS_ERROR);
+                seq = record_decision(s, &d, duration, METRICS_ERROR);
                 decision_done(&d);
-                return internal_error(s, c, req, r, "appraise evidence");
+                return hold_for(c, internal_error(s, c, req, r, "appraise evidence"), seq);
         }
         if (!d.accepted)
                 session_reject(s->cfg.sessions, cookie);
-        record_decision(s, &d, duration, d.accepted ? METRICS_ACCEPTED : METRICS_REJECTED);
+        seq = record_decision(s, &d, duration, d.accepted ? METRICS_ACCEPTED : METRICS_REJECTED);
         decision_done(&d);
         if (!d.accepted)
-                return problem(s, c, req,
-                               strcmp(d.reason, "request.malformed") == 0
-                                       ? KBS_ERROR_SERDE_ERROR
-                                       : KBS_ERROR_ATTESTATION_ERROR,
-                               0, "%s: %s", d.reason, d.detail);
+                return hold_for(c,
+                                problem(s, c, req,
+                                        strcmp(d.reason, "request.malformed") == 0
+                                                ? KBS_ERROR_SERDE_ERROR
+                                                : KBS_ERROR_ATTESTATION_ERROR,
+                                        0, "%s: %s", d.reason, d.detail),
+                                seq);
         r = kbs_attestation_response_build(token, &body);
         free_wiped(token);
         if (r < 0)
-                return internal_error(s, c, req, r, "build an AttestationResponse");
-        return answer_json(s, c, req, MHD_HTTP_OK, TAKE_PTR(body), true, NULL);
+                return hold_for(c, internal_error(s, c, req, r, "build an AttestationResponse"),
+                                seq);
+        return hold_for(c, answer_json(s, c, req, 200, TAKE_PTR(body), true, NULL), seq);
 }
 
 /* Splits "<repo>/<type>/<tag>" into its three checked segments. */
@@ -796,18 +782,18 @@ static bool split_resource_path(const char *p, char repo[static SEGMENT_MAX + 1]
 
 /* Who is asking: an attested session by cookie, else by bearer token, as
  * Trustee tries the session first and the Authorization header second. */
-static enum MHD_Result resource_grant(Server *s, struct MHD_Connection *c, Request *req,
+static int resource_grant(Server *s, HttpExchange *c, Request *req,
                                       SessionGrant *ret, bool *ret_ok) {
-        const char *cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, KBS_SESSION_COOKIE);
+        const char *cookie = http_head_cookie(http_exchange_head(c), KBS_SESSION_COOKIE);
         const char *authz =
-                MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+                http_head_field(http_exchange_head(c), "Authorization");
         uint64_t now = session_now();
         int r = cookie ? session_grant_by_cookie(s->cfg.sessions, cookie, now, ret) : -ENOENT;
 
         *ret_ok = false;
         if (r >= 0) {
                 *ret_ok = true;
-                return MHD_YES;
+                return 0;
         }
         if (r != -ENOENT && r != -ETIMEDOUT && r != -EACCES)
                 return internal_error(s, c, req, r, "look up a session");
@@ -824,7 +810,7 @@ static enum MHD_Result resource_grant(Server *s, struct MHD_Connection *c, Reque
                 rt = session_grant_by_token(s->cfg.sessions, tok, now, ret);
                 if (rt >= 0) {
                         *ret_ok = true;
-                        return MHD_YES;
+                        return 0;
                 }
                 if (rt == -ETIMEDOUT)
                         return problem(
@@ -851,7 +837,7 @@ static enum MHD_Result resource_grant(Server *s, struct MHD_Connection *c, Reque
                        "session.unknown: the kbs-session-id cookie names no session here");
 }
 
-static enum MHD_Result handle_resource(Server *s, struct MHD_Connection *c, Request *req,
+static int handle_resource(Server *s, HttpExchange *c, Request *req,
                                        const char *url) {
         char repo[SEGMENT_MAX + 1], type[SEGMENT_MAX + 1], tag[SEGMENT_MAX + 1],
                 path[3 * SEGMENT_MAX + 3];
@@ -863,8 +849,9 @@ static enum MHD_Result handle_resource(Server *s, struct MHD_Connection *c, Requ
         PolicyResource rule;
         const PolicyResource *found;
         const char *kind;
-        enum MHD_Result res;
+        int res;
         size_t jwe_size = 0;
+        uint64_t held = 0;
         time_t expires = 0;
         Generation *g;
         bool ok;
@@ -966,14 +953,15 @@ static enum MHD_Result handle_resource(Server *s, struct MHD_Connection *c, Requ
                 if (r < 0)
                         log_error_errno(r, "Cannot record the release of '%s': %m", path);
                 /* On record before it leaves: a minted token is known to the
-                 * audit trail before anyone can hold it. */
-                store_wait(s->cfg.store, seq);
+                 * audit trail before anyone can hold it. The answer is held
+                 * (not the thread) until the writer has it on disk. */
+                held = seq;
         }
         log_info("Released '%s' (%s, %zu bytes) to node %s, session %s", path, kind, plain->size,
                  grant.node[0] ? grant.node : "unknown", grant.fingerprint);
         metrics_release(s->cfg.metrics, rule.kind);
         metrics_resource(s->cfg.metrics, METRICS_RESOURCE_RELEASED);
-        return answer_json(s, c, req, MHD_HTTP_OK, TAKE_PTR(jwe), false, NULL);
+        return hold_for(c, answer_json(s, c, req, 200, TAKE_PTR(jwe), false, NULL), held);
 }
 
 /* ---- routing and request bodies ---- */
@@ -986,10 +974,13 @@ static const Route routes[] = {
         {"/metrics", false, "GET", handle_metrics, 0},
 };
 
-static enum MHD_Result route_request(Server *s, struct MHD_Connection *c, Request *req,
-                                     const char *url, const char *method) {
-        const Route *known = NULL;
-        const char *cl;
+/* The head is in: pick the route and the body limit, or answer at once. */
+static void on_head(void *userdata, HttpExchange *c) {
+        Server *s = userdata;
+        const HttpHead *h = http_exchange_head(c);
+        const char *url = h->path, *method = h->method;
+        const Route *known = NULL, *route = NULL;
+        Request req = {.start = http_exchange_start(c)};
         char buf[40];
 
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
@@ -1000,180 +991,82 @@ static enum MHD_Result route_request(Server *s, struct MHD_Connection *c, Reques
                         continue;
                 known = rt;
                 if (strcmp(method, rt->method) == 0) {
-                        req->route = rt;
+                        route = rt;
                         break;
                 }
         }
-        if (!req->route) {
-                if (known)
-                        return problem_allow(s, c, req, KBS_ERROR_INVALID_REQUEST_PATH,
-                                             MHD_HTTP_METHOD_NOT_ALLOWED, known->method,
-                                             "request.method: %s is not allowed on %s; use %s",
-                                             peer_str(method, buf), known->path, known->method);
+        if (!route) {
+                if (known) {
+                        (void)problem_allow(s, c, &req, KBS_ERROR_INVALID_REQUEST_PATH, 405,
+                                            known->method,
+                                            "request.method: %s is not allowed on %s; use %s",
+                                            peer_str(method, buf), known->path, known->method);
+                        return;
+                }
                 if (strncmp(url, KBS_PREFIX, strlen(KBS_PREFIX)) == 0) {
                         const char *plugin = url + strlen(KBS_PREFIX);
                         char name[40];
                         size_t n = strcspn(plugin, "/");
                         snprintf(name, sizeof(name), "%.*s", (int)(n < 32 ? n : 32), plugin);
-                        return problem(s, c, req, KBS_ERROR_PLUGIN_NOT_FOUND, 0,
-                                       "request.path: no plugin '%s' here (auth, attest, resource)",
-                                       peer_str(name, buf));
+                        (void)problem(s, c, &req, KBS_ERROR_PLUGIN_NOT_FOUND, 0,
+                                      "request.path: no plugin '%s' here (auth, attest, resource)",
+                                      peer_str(name, buf));
+                        return;
                 }
-                return problem(s, c, req, KBS_ERROR_INVALID_REQUEST_PATH, 0,
-                               "request.path: '%s' names no endpoint", peer_str(url, buf));
-        }
-        req->limit = req->route->max_body == SIZE_MAX ? s->cfg.max_body : req->route->max_body;
-        /* Refuse before reading a byte of a body we would not keep; with
-         * "Expect: 100-continue" the client never sends it. */
-        cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl) {
-                const char *expect =
-                        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
-                char *end;
-                unsigned long long n;
-
-                errno = 0;
-                n = strtoull(cl, &end, 10);
-                if (errno != 0 || end == cl || *end != '\0')
-                        return MHD_YES; /* libmicrohttpd refuses it with 400 itself */
-                if (n <= req->limit) {
-                        req->expected = (size_t)n;
-                        return MHD_YES;
-                }
-                /* A client that waits for "100 Continue" gets its answer
-                 * before sending a byte; one that sends anyway has the body
-                 * read and dropped (up to DISCARD_MAX), since closing on it
-                 * mid-send could lose the answer. */
-                if ((expect && strcasecmp(expect, "100-continue") == 0) || n > DISCARD_MAX)
-                        return problem(
-                                s, c, req, KBS_ERROR_SERDE_ERROR, MHD_HTTP_CONTENT_TOO_LARGE,
-                                "request.too_large: a body of %llu bytes is over the limit of %zu "
-                                "bytes for %s",
-                                n, req->limit, req->route->path);
-                req->too_large = true;
-        }
-        return MHD_YES;
-}
-
-static enum MHD_Result body_append(Request *req, const char *data, size_t n) {
-        if (req->too_large || n > req->limit - req->size) {
-                req->too_large = true;
-                free(TAKE_PTR(req->body));
-                req->size = req->allocated = 0;
-                req->discarded += n;
-                return req->discarded > DISCARD_MAX ? MHD_NO : MHD_YES;
-        }
-        if (req->size + n > req->allocated) {
-                /* One allocation of the announced size, rather than a
-                 * chain of copies; more is still taken up to the limit. */
-                size_t want = req->allocated           ? req->allocated
-                              : req->expected > 4096 ? req->expected
-                                                     : 4096;
-                uint8_t *p;
-
-                while (want < req->size + n)
-                        want = want > SIZE_MAX / 2 ? SIZE_MAX : want * 2;
-                if (want > req->limit)
-                        want = req->limit;
-                p = realloc(req->body, want);
-                if (!p)
-                        return MHD_NO;
-                req->body = p;
-                req->allocated = want;
-        }
-        memcpy(req->body + req->size, data, n);
-        req->size += n;
-        return MHD_YES;
-}
-
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls) {
-        Server *s = cls;
-        Request *req = *con_cls;
-
-        (void)version;
-        if (!req) {
-                req = calloc(1, sizeof(*req));
-                if (!req)
-                        return MHD_NO;
-                req->start = session_now();
-                *con_cls = req;
-                return route_request(s, c, req, url, method);
-        }
-        if (*upload_data_size > 0) {
-                size_t n = *upload_data_size;
-
-                *upload_data_size = 0;
-                if (req->answered)
-                        return MHD_YES; /* answered already: the rest is dropped */
-                return body_append(req, upload_data, n);
-        }
-        if (req->answered)
-                return MHD_YES;
-        if (req->too_large)
-                return problem(s, c, req, KBS_ERROR_SERDE_ERROR, MHD_HTTP_CONTENT_TOO_LARGE,
-                               "request.too_large: the body is over the limit of %zu bytes for %s",
-                               req->limit, req->route->path);
-        return req->route->handler(s, c, req, url);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-                         enum MHD_RequestTerminationCode toe) {
-        Request *req = *con_cls;
-
-        (void)cls;
-        (void)c;
-        (void)toe;
-        if (!req)
+                (void)problem(s, c, &req, KBS_ERROR_INVALID_REQUEST_PATH, 0,
+                              "request.path: '%s' names no endpoint", peer_str(url, buf));
                 return;
-        free(req->body);
-        free(req);
-        *con_cls = NULL;
+        }
+        http_exchange_set_user(c, route);
+        http_exchange_set_limit(c, route->max_body == SIZE_MAX ? s->cfg.max_body
+                                                               : route->max_body);
 }
 
-/* The connection limit is ours, not libmicrohttpd's: at its limit
- * libmicrohttpd stops accepting and leaves new connections waiting in the
- * listen backlog until a slot frees, which a node in a boot storm sees as
- * a hang. Here a connection over the limit is closed as soon as it is
- * accepted, so the client fails fast and retries with its backoff. */
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen) {
-        Server *s = cls;
+static void on_request(void *userdata, HttpExchange *c) {
+        Server *s = userdata;
+        Request req = {
+                .route = http_exchange_user(c),
+                .start = http_exchange_start(c),
+        };
 
-        (void)addr;
-        (void)addrlen;
-        if (atomic_load(&s->connections) < s->cfg.max_connections)
-                return MHD_YES;
+        http_exchange_body(c, &req.body, &req.size);
+        (void)req.route->handler(s, c, &req, http_exchange_head(c)->path);
+}
+
+/* What the transport refuses before a handler runs. */
+static void on_problem(void *userdata, HttpExchange *c, unsigned status, const char *what,
+                       uint64_t declared) {
+        Server *s = userdata;
+        const Route *route = http_exchange_user(c);
+        Request req = {.route = route, .start = http_exchange_start(c)};
+        size_t limit = !route                       ? 0
+                       : route->max_body == SIZE_MAX ? s->cfg.max_body
+                                                     : route->max_body;
+
+        if (status == 413 && route && declared > 0)
+                (void)problem(s, c, &req, KBS_ERROR_SERDE_ERROR, 413,
+                              "request.too_large: a body of %" PRIu64
+                              " bytes is over the limit of %zu bytes for %s",
+                              declared, limit, route->path);
+        else if (status == 413 && route)
+                (void)problem(s, c, &req, KBS_ERROR_SERDE_ERROR, 413,
+                              "request.too_large: the body is over the limit of %zu bytes for %s",
+                              limit, route->path);
+        else
+                (void)problem(s, c, &req, KBS_ERROR_SERDE_ERROR, status, "http.malformed: %s",
+                              what);
+}
+
+static bool on_ready(void *userdata, uint64_t ticket) {
+        Server *s = userdata;
+
+        return !s->cfg.store || store_is_committed(s->cfg.store, ticket);
+}
+
+static void on_refused(void *userdata) {
+        Server *s = userdata;
+
         metrics_connection_refused(s->cfg.metrics);
-        return MHD_NO;
-}
-
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
-                          enum MHD_ConnectionNotificationCode toe) {
-        Server *s = cls;
-
-        (void)c;
-        (void)socket_context;
-        if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-                atomic_fetch_add(&s->connections, 1);
-        else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-                atomic_fetch_sub(&s->connections, 1);
-}
-
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) _printf_(2, 0);
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
-        Server *s = cls;
-        char msg[256];
-        size_t n;
-
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        n = strlen(msg);
-        while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
-                msg[--n] = '\0';
-        log_debug("libmicrohttpd: %s", msg);
-        pthread_mutex_lock(&s->log_lock);
-        snprintf(s->last_mhd_error, sizeof(s->last_mhd_error), "%s", msg);
-        pthread_mutex_unlock(&s->log_lock);
 }
 
 /* ---- lifecycle ---- */
@@ -1242,7 +1135,6 @@ int server_new(const ServerConfig *c, Policy *policy, Appraiser *appraiser, Serv
                 return -ENOMEM;
         }
         pthread_mutex_init(&s->gen_lock, NULL);
-        pthread_mutex_init(&s->log_lock, NULL);
         s->cfg = *c;
         s->listen = strdup(c->listen ? c->listen : SERVER_DEFAULT_LISTEN);
         s->tls_cert = strdup(c->tls_cert_pem);
@@ -1265,56 +1157,41 @@ int server_new(const ServerConfig *c, Policy *policy, Appraiser *appraiser, Serv
 }
 
 int server_start(Server *s, char *err, size_t err_size) {
-        struct sockaddr_storage addr;
-        const union MHD_DaemonInfo *info;
+        HttpServerConfig hc = {
+                .cert_pem = s->tls_cert,
+                .key_pem = s->tls_key,
+                .threads = s->cfg.threads,
+                .max_connections = s->cfg.max_connections,
+                .idle_timeout_s = SERVER_CONNECTION_TIMEOUT,
+                .discard_max = DISCARD_MAX,
+                .handlers = {
+                        .userdata = s,
+                        .on_head = on_head,
+                        .on_request = on_request,
+                        .on_problem = on_problem,
+                        .on_refused = on_refused,
+                        .ready = on_ready,
+                },
+        };
         bool v6 = false;
-        unsigned flags;
+        char why[200] = "";
         int r;
 
-        r = parse_listen(s->listen, &addr, &v6);
+        r = parse_listen(s->listen, &hc.addr, &v6);
         if (r < 0) {
                 snprintf(err, err_size, "--listen '%s' is not ADDR:PORT or [ADDR6]:PORT",
                          s->listen);
                 return r;
         }
-        struct MHD_OptionItem opts[] = {
-                {MHD_OPTION_SOCK_ADDR, 0, &addr},
-                {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert},
-                {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key->data},
-                /* TLS 1.2 and 1.3 only. */
-                {MHD_OPTION_HTTPS_PRIORITIES, 0,
-                 (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"},
-                /* A backstop: on_accept() enforces the limit, but threads
-                 * accepting at the same moment may each pass it once. */
-                {MHD_OPTION_CONNECTION_LIMIT, (intptr_t)(s->cfg.max_connections + s->cfg.threads),
-                 NULL},
-                {MHD_OPTION_CONNECTION_TIMEOUT, SERVER_CONNECTION_TIMEOUT, NULL},
-                {MHD_OPTION_CONNECTION_MEMORY_LIMIT, SERVER_CONNECTION_MEMORY, NULL},
-                {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->cfg.threads, NULL},
-                {MHD_OPTION_LISTEN_BACKLOG_SIZE, 512, NULL},
-                {MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL},
-                /* cmd-serve.c ignores SIGPIPE for the whole process. */
-                {MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, NULL},
-                {MHD_OPTION_END, 0, NULL},
-        };
-        flags = MHD_USE_TLS | MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-                (v6 ? MHD_USE_IPv6 : 0);
-        s->daemon = MHD_start_daemon(
-                flags, 0, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-                MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
-                on_connection, s, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-        if (!s->daemon) {
-                pthread_mutex_lock(&s->log_lock);
+        r = http_server_new(&hc, &s->http, why, sizeof(why));
+        if (r >= 0)
+                r = http_server_start(s->http, why, sizeof(why));
+        if (r < 0) {
                 snprintf(err, err_size, "cannot serve HTTPS on %s: %s", s->listen,
-                         s->last_mhd_error[0]
-                                 ? s->last_mhd_error
-                                 : "libmicrohttpd refused (address in use? bad TLS key or "
-                                   "certificate?)");
-                pthread_mutex_unlock(&s->log_lock);
-                return -EADDRNOTAVAIL;
+                         why[0] ? why : strerror(-r));
+                return r;
         }
-        info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-        s->port = info ? info->port : 0;
+        s->port = http_server_port(s->http);
         return 0;
 }
 
@@ -1325,13 +1202,11 @@ uint16_t server_port(Server *s) {
 void server_free(Server *s) {
         if (!s)
                 return;
-        if (s->daemon)
-                MHD_stop_daemon(s->daemon);
+        http_server_free(s->http);
         generation_put(s->gen);
         secret_free(s->tls_key);
         free(s->tls_cert);
         free(s->listen);
         pthread_mutex_destroy(&s->gen_lock);
-        pthread_mutex_destroy(&s->log_lock);
         free(s);
 }

@@ -4,12 +4,10 @@
  * (POST /kbs/v0/auth, POST /kbs/v0/attest, GET /kbs/v0/resource/<repo>/
  * <type>/<tag>) plus GET /healthz and GET /metrics.
  *
- * It runs on libmicrohttpd: Debian packages it (libmicrohttpd12), it is
- * small, it brings its own thread pool, a global connection limit, an idle
- * timeout and a fixed memory pool per connection (request headers cannot
- * grow without bound), and it does TLS through GnuTLS, so we write no
- * socket or TLS code. Request bodies are accumulated here, bounded per
- * route before anything is allocated for them.
+ * It runs on the transport in http-server.c (OpenSSL, epoll; why not
+ * libmicrohttpd is said there), which asks on_head() for each request's
+ * route and body limit before reading a byte of the body, so bodies are
+ * bounded per route before anything is allocated for them.
  *
  * Errors are RFC 7807 bodies with Trustee's KBS error types and statuses
  * (kbs_error_build(), kbs_error_type_http_status()); the detail starts

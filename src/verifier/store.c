@@ -364,11 +364,13 @@ static int enqueue(Store *s, Item *it, uint64_t *ret_seq) {
         return 0;
 }
 
-void store_wait(Store *s, uint64_t seq) {
+bool store_is_committed(Store *s, uint64_t seq) {
+        bool done;
+
         pthread_mutex_lock(&s->lock);
-        while (s->seq_committed < seq && s->writer_started)
-                pthread_cond_wait(&s->committed_cond, &s->lock);
+        done = s->seq_committed >= seq || !s->writer_started;
         pthread_mutex_unlock(&s->lock);
+        return done;
 }
 
 int store_add_decision(Store *s, const StoreDecision *d, uint64_t *ret_seq) {

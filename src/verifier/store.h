@@ -20,9 +20,10 @@
  * boot storm costs one commit per batch rather than per row. A full queue
  * makes writers wait: records are never dropped. A caller that must not
  * answer before its record is committed (the server records a decision
- * before it answers, a release before it sends it) waits for its record's
- * sequence number with store_wait(): concurrent callers then share one
- * commit (group commit). store_flush() waits for everything queued. */
+ * before it answers, a release before it sends it) holds its answer until
+ * store_is_committed() says its record's sequence number is written; its
+ * thread goes on with other requests meanwhile, so the batches grow with
+ * the load (group commit). store_flush() waits for everything queued. */
 
 #include <errno.h>
 #include <stdbool.h>
@@ -69,9 +70,10 @@ int store_add_token(Store *s, const uint8_t hash[static STORE_TOKEN_HASH_SIZE], 
 int store_add_release(Store *s, int64_t at, const char *session, const char *node, const char *path,
                       const char *kind, uint64_t size, uint64_t *ret_seq);
 
-/* Waits until the record with this sequence number (and every one before
- * it) has been written: committed, or counted as failed and logged. */
-void store_wait(Store *s, uint64_t seq);
+/* Has the record with this sequence number (and every one before it) been
+ * written: committed, or counted as failed and logged? Also true once the
+ * writer is gone. Does not block. */
+bool store_is_committed(Store *s, uint64_t seq);
 
 /* Waits until every record queued before the call is committed. Returns
  * the first write error since the last flush (and clears it), else 0. */

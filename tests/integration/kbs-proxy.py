@@ -85,13 +85,20 @@ def encode_any(kind, b, orig):
     return out if orig.endswith("=") or len(orig) % 4 == 0 else out.rstrip("=")
 
 
-def xor_at(doc, spec):
+def xor_at(doc, spec, kind=None):
+    """Flips bit 0 of byte idx of the value at path. kind forces the
+    encoding ("b64url" for JWE members): guessing from the text would take
+    a base64url string that happens to hold no '-' or '_' for standard
+    base64 and could re-encode it with a '+' or '/'."""
     path, _, idx = spec.partition(":")
     c, k = walk(doc, path)
     if isinstance(c[k], int):
         c[k] ^= 1
         return
-    kind, b = decode_any(c[k])
+    if kind == "b64url":
+        b = base64.urlsafe_b64decode(c[k] + "=" * (-len(c[k]) % 4))
+    else:
+        kind, b = decode_any(c[k])
     b = bytearray(b)
     b[int(idx or 0)] ^= 1
     c[k] = encode_any(kind, bytes(b), c[k])
@@ -189,7 +196,7 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         log_answer(self.path, status, data)
         if ARGS.mutate == "resource-xor" and status == 200:
             doc = json.loads(data)
-            xor_at(doc, "ciphertext")
+            xor_at(doc, "ciphertext", kind="b64url")
             data = json.dumps(doc).encode()
         self.answer(status, hdrs, data)
 

@@ -249,6 +249,92 @@ n=$(cat "$W"/par.* | grep -c '^200$' || true)
 [[ $n -eq 40 ]] || fail "parallel auth: $n of 40 answered 200"
 echo "ok   40 parallel auth requests"
 
+# The HTTP/1.1 surface below curl: raw requests over TLS (the test CA
+# pinned), each answer's status checked, and whether the connection stays
+# usable (keep-alive, pipelining) or is closed after a framing error.
+python3 - "$PORT" "$W/ca.pem" <<'EOP'
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca)
+
+def conn():
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    return ctx.wrap_socket(s, server_hostname="127.0.0.1")
+
+def read_answer(t, buf=b""):
+    """One response: (status, headers dict, body, rest of the buffer)."""
+    while b"\r\n\r\n" not in buf:
+        d = t.recv(65536)
+        if not d:
+            raise SystemExit(f"connection closed before an answer; got {buf!r}")
+        buf += d
+    head, buf = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {k.lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+    n = int(hdrs.get("content-length", "0"))
+    while len(buf) < n:
+        d = t.recv(65536)
+        if not d:
+            raise SystemExit("connection closed inside a body")
+        buf += d
+    return status, hdrs, buf[:n], buf[n:]
+
+def closed(t):
+    try:
+        return t.recv(1) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        return True
+
+def expect(name, raw, status, then_closed):
+    t = conn()
+    t.sendall(raw)
+    st, hdrs, body, _ = read_answer(t)
+    if st != status:
+        raise SystemExit(f"{name}: status {st}, expected {status}: {body!r}")
+    if then_closed and not closed(t):
+        raise SystemExit(f"{name}: the connection stayed open after a framing error")
+    if not then_closed:
+        # Still usable: one more request on it.
+        t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        st2, _, b2, _ = read_answer(t)
+        if st2 != 200 or b2 != b"ok\n":
+            raise SystemExit(f"{name}: the connection is not usable afterwards: {st2}")
+    t.close()
+    print(f"ok   raw {name}: {status}")
+
+# Two requests in one write (pipelining): two answers, in order.
+t = conn()
+t.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+a1 = read_answer(t)
+a2 = read_answer(t, a1[3])
+if (a1[0], a2[0]) != (200, 404):
+    raise SystemExit(f"pipelined: {a1[0]}, {a2[0]}")
+t.close()
+print("ok   raw pipelined: 200 then 404 on one connection")
+
+expect("404-keeps-connection", b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404, False)
+expect("no-host", b"GET /healthz HTTP/1.1\r\n\r\n", 400, True)
+expect("http2-line", b"GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n", 505, True)
+expect("folded", b"GET /healthz HTTP/1.1\r\nHost: x\r\n y\r\n\r\n", 400, True)
+expect("cl-and-te", b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+       b"Transfer-Encoding: chunked\r\n\r\n", 400, True)
+expect("gzip-te", b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+       501, True)
+expect("head-too-large", b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 20000 + b"\r\n\r\n",
+       431, True)
+expect("bad-chunk", b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+       b"zz\r\n", 400, True)
+# A chunked /auth body, split in odd places, is decoded and answered.
+body = b'{"version":"0.4.0","tee":"snp","extra-params":""}'
+chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 7]), body[i:i + 7]) for i in range(0, len(body), 7))
+expect("chunked-auth", b"POST /kbs/v0/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+       + chunks + b"0\r\n\r\n", 200, False)
+# HTTP/1.0 is answered and closed.
+expect("http10", b"GET /healthz HTTP/1.0\r\n\r\n", 200, True)
+EOP
+echo "ok   raw HTTP/1.1: pipelining, keep-alive after 404, 400/431/501/505 close the connection"
+
 # The metrics count what happened.
 [[ $(metric 'confnode_attestations_total{tee="snp",result="rejected"}') -ge 5 ]] ||
         fail "metrics: rejected attestations not counted"

@@ -69,3 +69,11 @@ int reader_field(Reader *rd, int r, const char *field);
 
 /* Formats a ParseError as "offset 0x…: field: what". */
 const char *parse_error_string(const ParseError *e, char *buf, size_t size);
+
+/* Where the next occurrence of needle (n >= 1 bytes) starts, counted from
+ * the cursor, without consuming; -ENOENT (nothing recorded) if it is not
+ * in what is left. For protocols whose units end with a delimiter. */
+int reader_find(const Reader *r, const void *needle, size_t n, size_t *ret_pos);
+/* The bytes up to the next delim byte; consumes them and the delimiter.
+ * -ENOENT (cursor unmoved, nothing recorded) if no delim is left. */
+int reader_until(Reader *r, uint8_t delim, const uint8_t **ret, size_t *ret_size);
