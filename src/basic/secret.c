@@ -10,6 +10,8 @@
 
 #include <openssl/evp.h>
 
+#include "confnode/basic/evp-fetch.h"
+
 void memory_wipe(void *p, size_t n) {
         if (p && n > 0)
                 explicit_bzero(p, n);
@@ -156,7 +158,7 @@ void secret_fingerprint(const Secret *s, char ret[static 9]) {
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int mdlen = 0;
 
-        if (!EVP_Digest(s->data, s->size, md, &mdlen, EVP_sha256(), NULL) || mdlen < 4) {
+        if (!EVP_Digest(s->data, s->size, md, &mdlen, evp_fetch_sha256(), NULL) || mdlen < 4) {
                 strcpy(ret, "????????");
                 return;
         }

@@ -87,12 +87,78 @@ static void test_bounds(void **state) {
         assert_int_equal(n, 0);
 }
 
+/* The standard alphabet, unpadded: the same bytes as base64url, '+' and
+ * '/' in place of '-' and '_', and the same strictness. */
+static void test_std(void **state) {
+        uint8_t data[300], buf[300];
+        size_t n;
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(data); i++)
+                data[i] = (uint8_t)(i * 151 + 7);
+        for (size_t len = 0; len <= sizeof(data); len += 37) {
+                _cleanup_free_ char *std = base64url_encode_std(data, len);
+                _cleanup_free_ uint8_t *d = NULL;
+                size_t chars;
+
+                assert_non_null(std);
+                chars = strlen(std);
+                while (chars > 0 && std[chars - 1] == '=')
+                        chars--;
+                assert_int_equal(base64url_decode_std_to(std, chars, buf, sizeof(buf), &n), 0);
+                assert_int_equal(n, len);
+                assert_memory_equal(buf, data, len);
+                assert_int_equal(base64url_decode_std(std, chars, len, &d, &n), 0);
+                assert_int_equal(n, len);
+                assert_memory_equal(d, data, len);
+        }
+        assert_int_equal(base64url_decode_std_to("+/+/", 4, buf, sizeof(buf), &n), 0);
+        assert_int_equal(base64url_decode_std_to("-_-_", 4, buf, sizeof(buf), &n), -EBADMSG);
+        assert_int_equal(base64url_decode_std_to("AAAAAAAAAAAA-AAA", 16, buf, sizeof(buf), &n),
+                         -EBADMSG);
+        assert_int_equal(base64url_decode_std_to("AB", 2, buf, sizeof(buf), &n), -EBADMSG);
+        assert_int_equal(base64url_decode_std_to("AA==", 4, buf, sizeof(buf), &n), -EBADMSG);
+        assert_int_equal(base64url_decode_std_to("AAAAA", 5, buf, sizeof(buf), &n), -EBADMSG);
+        assert_int_equal(base64url_decode_std_to("AAAA", 4, buf, 2, &n), -E2BIG);
+        /* base64url itself refuses the standard characters. */
+        assert_int_equal(base64url_decode_to("AAAAAAAAAAAA+AAA", 16, buf, sizeof(buf), &n),
+                         -EBADMSG);
+}
+
+/* Long inputs go a word at a time: every length decodes into a buffer of
+ * exactly its size, and a bad character is refused wherever it sits. */
+static void test_long(void **state) {
+        uint8_t data[120], buf[120];
+        size_t n;
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(data); i++)
+                data[i] = (uint8_t)(i * 73 + 11);
+        for (size_t len = 0; len <= sizeof(data); len++) {
+                _cleanup_free_ char *url = base64url_encode(data, len);
+                size_t chars = strlen(url);
+
+                assert_int_equal(base64url_decode_to(url, chars, buf, len, &n), 0);
+                assert_int_equal(n, len);
+                assert_memory_equal(buf, data, len);
+                for (size_t at = 0; at < chars; at++) {
+                        char saved = url[at];
+
+                        url[at] = at % 2 ? '=' : '+';
+                        assert_int_equal(base64url_decode_to(url, chars, buf, len, &n), -EBADMSG);
+                        url[at] = saved;
+                }
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc4648_vectors),
                 cmocka_unit_test(test_alphabet),
                 cmocka_unit_test(test_strict),
                 cmocka_unit_test(test_bounds),
+                cmocka_unit_test(test_std),
+                cmocka_unit_test(test_long),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,6 +215,94 @@ static void test_parse_bounds(void **state) {
         json_object_put(j);
 }
 
+/* Long strings go out in runs eight bytes at a time: every character that
+ * needs an escape or a UTF-8 check is found wherever it falls in a word. */
+static void test_long_string_runs(void **state) {
+        static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f", "\xc3\xa9", "\x7f"};
+        static const char *const want[] = {"\\\"", "\\\\", "\\n", "\\u0001", "\\u001f",
+                                           "\xc3\xa9", "\x7f"};
+        (void)state;
+
+        for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+                for (size_t at = 0; at < 40; at++) {
+                        _cleanup_(json_object_putp) json_object *o = NULL;
+                        _cleanup_free_ char *out = NULL;
+                        char in[80], exp[96];
+                        size_t n;
+
+                        /* 'A' * at, the character, 'B' * (40 - at). */
+                        snprintf(in, sizeof(in), "%.*s%s%.*s", (int)at,
+                                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", odd[k], (int)(40 - at),
+                                 "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+                        snprintf(exp, sizeof(exp), "\"%.*s%s%.*s\"", (int)at,
+                                 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", want[k], (int)(40 - at),
+                                 "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+                        o = json_object_new_string(in);
+                        assert_non_null(o);
+                        assert_int_equal(canonical_json(o, &out, &n), 0);
+                        assert_string_equal(out, exp);
+                        assert_int_equal(n, strlen(exp));
+                }
+        /* A bad UTF-8 byte after a long clean run is still refused. */
+        {
+                _cleanup_(json_object_putp) json_object *o =
+                        json_object_new_string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\xc3");
+                _cleanup_free_ char *out = NULL;
+                size_t n;
+
+                assert_int_equal(canonical_json(o, &out, &n), -EBADMSG);
+        }
+}
+
+typedef struct Pieces {
+        char data[256];
+        size_t size, calls;
+} Pieces;
+
+static int pieces_put(void *userdata, const void *p, size_t n) {
+        Pieces *t = userdata;
+
+        assert_true(n > 0 && t->size + n < sizeof(t->data));
+        memcpy(t->data + t->size, p, n);
+        t->size += n;
+        t->calls++;
+        return 0;
+}
+
+/* canonical_json_string_write() in pieces makes what canonical_json()
+ * makes whole, with the odd character anywhere in or around a 16-byte
+ * step, and fails alike on bytes that are not UTF-8. */
+static void test_string_write(void **state) {
+        static const char *const odd[] = {"\"",   "\\",          "\n",   "\x01",
+                                          "\x1f", "\xc3\xa9",    "\x7f", "\xe2\x80\xa8",
+                                          "\xc3", "\xed\xa0\x80"};
+        const char *run = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/ABCDEF";
+        (void)state;
+
+        for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+                for (size_t at = 0; at < 70; at++) {
+                        _cleanup_(json_object_putp) json_object *o = NULL;
+                        _cleanup_free_ char *whole = NULL;
+                        Pieces t = {};
+                        char in[96];
+                        size_t n = 0;
+                        int r, rw;
+
+                        snprintf(in, sizeof(in), "%.*s%s%.*s", (int)at, run, odd[k], (int)(70 - at),
+                                 run + at);
+                        o = json_object_new_string(in);
+                        assert_non_null(o);
+                        rw = canonical_json(o, &whole, &n);
+                        r = canonical_json_string_write(in, strlen(in), pieces_put, &t);
+                        assert_int_equal(r, rw);
+                        if (r < 0)
+                                continue;
+                        assert_int_equal(t.size, n);
+                        assert_memory_equal(t.data, whole, n);
+                }
+        assert_int_equal(canonical_json_string_write("a", 1, NULL, NULL), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc8785_example),
@@ -225,6 +313,8 @@ int main(void) {
                 cmocka_unit_test(test_refusals),
                 cmocka_unit_test(test_escapes),
                 cmocka_unit_test(test_parse_bounds),
+                cmocka_unit_test(test_long_string_runs),
+                cmocka_unit_test(test_string_write),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,24 +15,36 @@
 static const JsonParseLimits plain = {.max_size = 1 << 20, .max_depth = 8, .max_values = 1 << 16};
 static const JsonParseLimits bytes = {
         .max_size = 1 << 20, .max_depth = 8, .max_values = 1 << 16, .byte_arrays = true};
+static const JsonParseLimits fast = {.max_size = 1 << 20,
+                                     .max_depth = 8,
+                                     .max_values = 1 << 16,
+                                     .byte_arrays = true,
+                                     .long_strings = true};
+static const JsonParseLimits strs = {
+        .max_size = 1 << 20, .max_depth = 8, .max_values = 1 << 16, .long_strings = true};
 
-/* Both ways agree: the same result, the same tree. Returns how many byte
- * arrays the tree holds. */
+/* Every way agrees with json-c alone (plain): the same result, the same
+ * tree, or the same error at the same place. */
 static int both(const char *text, int want) {
-        _cleanup_(json_object_putp) json_object *a = NULL, *b = NULL;
-        ParseError ea, eb;
-        int ra = json_parse_bounded(text, strlen(text), &bytes, &a, &ea);
+        const JsonParseLimits *ways[] = {&bytes, &strs, &fast};
+        _cleanup_(json_object_putp) json_object *b = NULL;
+        ParseError eb;
         int rb = json_parse_bounded(text, strlen(text), &plain, &b, &eb);
 
-        assert_int_equal(ra, want);
         assert_int_equal(rb, want);
-        if (want < 0) {
-                /* The error points at the same place. */
-                assert_int_equal(ea.offset, eb.offset);
-                assert_string_equal(ea.what, eb.what);
-                return 0;
+        for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+                _cleanup_(json_object_putp) json_object *a = NULL;
+                ParseError ea;
+                int ra = json_parse_bounded(text, strlen(text), ways[w], &a, &ea);
+
+                assert_int_equal(ra, want);
+                if (want < 0) {
+                        assert_int_equal(ea.offset, eb.offset);
+                        assert_string_equal(ea.what, eb.what);
+                        continue;
+                }
+                assert_true(json_equal_byte_arrays(a, b));
         }
-        assert_true(json_equal_byte_arrays(a, b));
         return 0;
 }
 
@@ -118,11 +130,128 @@ static void test_same_as_json_c(void **state) {
         both("{\"a\" [0,1,2,3,4,5,6,7]}", -EBADMSG);
 }
 
+/* The string json-c makes of member name in the object text parsed
+ * with long_strings. */
+static void long_string_is(const char *text, const char *name, const char *want, size_t want_len) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        json_object *v;
+
+        assert_int_equal(json_parse_bounded(text, strlen(text), &strs, &j, NULL), 0);
+        assert_true(json_object_object_get_ex(j, name, &v));
+        assert_true(json_object_is_type(v, json_type_string));
+        assert_int_equal((size_t)json_object_get_string_len(v), want_len);
+        assert_memory_equal(json_object_get_string(v), want, want_len);
+}
+
+static void test_long_strings(void **state) {
+        char big[70000], inner[40000];
+        (void)state;
+
+        /* Short escapes, unescaped by the pre-scan. */
+        long_string_is("{\"a\":\"0123456789abcdef0123456789abcdef\\\"\\\\\\/\\b\\f\\n\\r\\t!\"}",
+                       "a", "0123456789abcdef0123456789abcdef\"\\/\b\f\n\r\t!", 41);
+        /* A string of JSON in a string, as additional_evidence comes. */
+        long_string_is("{\"e\":\"{\\\"tpm\\\":{\\\"q\\\":\\\"AAAAAAAAAAAAAAAAAAAAAAAA\\\"}}\"}", "e",
+                       "{\"tpm\":{\"q\":\"AAAAAAAAAAAAAAAAAAAAAAAA\"}}", 40);
+        /* Left to json-c: \u escapes, UTF-8, short strings; same trees. */
+        long_string_is("{\"a\":\"\\u00e9 0123456789abcdef0123456789abcdef\"}", "a",
+                       "\xc3\xa9 0123456789abcdef0123456789abcdef", 35);
+        long_string_is("{\"a\":\"\xc3\xa9 0123456789abcdef0123456789abcdef\"}", "a",
+                       "\xc3\xa9 0123456789abcdef0123456789abcdef", 35);
+        long_string_is("{\"a\":\"\\u0000 0123456789abcdef0123456789abcdef\"}", "a",
+                       "\0 0123456789abcdef0123456789abcdef", 34);
+        long_string_is("{\"a\":\"short\"}", "a", "short", 5);
+
+        both("\"0123456789abcdef0123456789abcdef0123456789\"", 0);
+        both("[\"0123456789abcdef0123456789abcdef0123456789\",\"0123456789abcdef0123456789abcdef\"]",
+             0);
+        /* Member names stay where they are, long or not. */
+        both("{\"0123456789abcdef0123456789abcdef0123456789\":\"0123456789abcdef0123456789abcdef\"}",
+             0);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\",\"a\":\"1123456789abcdef0123456789abcdef\"}",
+             0);
+        /* An input's own \u0000 strings are never taken for placeholders. */
+        both("{\"a\":\"\\u00001\",\"b\":\"0123456789abcdef0123456789abcdef\"}", 0);
+        both("[\"0123456789abcdef0123456789abcdef\",\"\\u00001\",\"\\\\u00001\"]", 0);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\",\"b\":[0,1,2,3,4,5,6,7]}", 0);
+        /* Errors in and around long strings: the same place, the same words. */
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\\x\"}", -EBADMSG);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\\u12\"}", -EBADMSG);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef", -EBADMSG);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\\", -EBADMSG);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\" x}", -EBADMSG);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\"", -EBADMSG);
+        both("{\"0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef\"}",
+             -EBADMSG);
+        both("[\"0123456789abcdef0123456789abcdef\" \"0123456789abcdef0123456789abcdef\"]",
+             -EBADMSG);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\xff\"}", -EBADMSG);
+        both("{\"a\":\"0123456789abcdef0123456789abcdef\x01\"}", -EBADMSG);
+
+        /* Big: 60 KB of escaped JSON inside a string, and the text it holds. */
+        {
+                _cleanup_(json_object_putp) json_object *j = NULL;
+                size_t n = 0, m = 0;
+
+                n += (size_t)sprintf(big + n, "{\"x\":\"");
+                for (int i = 0; i < 3000; i++) {
+                        n += (size_t)sprintf(big + n, "\\\"k%d\\\":\\\"v%05d\\\",", i, i);
+                        m += (size_t)sprintf(inner + m, "\"k%d\":\"v%05d\",", i, i);
+                        if (m > sizeof(inner) - 64 || n > sizeof(big) - 64)
+                                break;
+                }
+                n += (size_t)sprintf(big + n, "\"}");
+                both(big, 0);
+                long_string_is(big, "x", inner, m);
+                (void)j;
+        }
+}
+
+/* The value bound over runs of numbers, which the pre-scan reads eight
+ * bytes at a time: the error points at exactly the separator that goes
+ * past the bound, wherever it falls in a word. */
+static void test_values_bound(void **state) {
+        char text[600];
+        size_t n = 0, commas[200], nc = 0;
+        (void)state;
+
+        n += (size_t)sprintf(text + n, "{\"a\":[");
+        for (int i = 0; i < 120; i++) {
+                if (i > 0) {
+                        commas[nc++] = n;
+                        text[n++] = ',';
+                }
+                n += (size_t)sprintf(text + n, "%d", (i * 37) % 256);
+        }
+        n += (size_t)sprintf(text + n, "]}");
+        /* Values: one to start with, then the object, the member's ':' and
+         * the array's '[' count one each before the first separator. */
+        for (size_t max = 4; max < 4 + nc; max++) {
+                JsonParseLimits l = fast;
+                _cleanup_(json_object_putp) json_object *j = NULL;
+                ParseError e;
+
+                l.max_values = max;
+                assert_int_equal(json_parse_bounded(text, n, &l, &j, &e), -E2BIG);
+                assert_int_equal(e.offset, commas[max - 4]);
+        }
+        {
+                JsonParseLimits l = fast;
+                _cleanup_(json_object_putp) json_object *j = NULL;
+
+                l.max_values = 4 + nc;
+                assert_int_equal(json_parse_bounded(text, n, &l, &j, NULL), 0);
+        }
+}
+
 /* Random texts made of array pieces: both ways agree on every one. */
 static void test_random(void **state) {
         static const char *pieces[] = {"[", "]", "{", "}", ",", ":", "0", "1", "255", "256",
                                        "07", "-1", "\"k\"", " ", "[0,1,2,3,4,5,6,7]", "7.5",
-                                       "[1,1,1,1,1,1,1,1,1]", "null", "\"[1,2]\""};
+                                       "[1,1,1,1,1,1,1,1,1]", "null", "\"[1,2]\"",
+                                       "\"0123456789abcdef0123456789abcdef\"", "\"",
+                                       "0123456789abcdef0123456789abcdef", "\\", "\\\"",
+                                       "\\u0000", "\\n", "\\u00e9", "\xc3\xa9", "\\x"};
         char text[512];
         (void)state;
 
@@ -141,20 +270,41 @@ static void test_random(void **state) {
                         len += strlen(p);
                 }
                 text[len] = 0;
-                ra = json_parse_bounded(text, len, &bytes, &a, NULL);
+                ra = json_parse_bounded(text, len, round % 2 ? &bytes : &fast, &a, NULL);
                 rb = json_parse_bounded(text, len, &plain, &b, NULL);
                 if (ra != rb)
-                        fail_msg("'%s': %d with byte arrays, %d without", text, ra, rb);
+                        fail_msg("'%s': %d with byte arrays/long strings, %d without", text, ra,
+                                 rb);
                 if (ra == 0 && !json_equal_byte_arrays(a, b))
                         fail_msg("'%s': the trees differ", text);
         }
 }
 
+/* Strings are skipped and unescaped 32 bytes a step: a quote, backslash,
+ * control character or non-ASCII byte anywhere in or around a step is
+ * seen, the same place and words as json-c alone, or the same tree. */
+static void test_string_steps(void **state) {
+        static const char *const odd[] = {"\\\"", "\\\\",     "\\n",  "\\u00e9", "\x01",
+                                          "\x1f", "\xc3\xa9", "\x7f", "\xff",    "\""};
+        static const int want[] = {0, 0, 0, 0, -EBADMSG, -EBADMSG, 0, 0, -EBADMSG, -EBADMSG};
+        const char *run = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/ABCDEF";
+        (void)state;
+
+        for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+                for (size_t at = 0; at < 70; at++) {
+                        char text[128];
+
+                        snprintf(text, sizeof(text), "{\"a\":\"%.*s%s%.*s\"}", (int)at, run, odd[k],
+                                 (int)(70 - at), run + at);
+                        (void)both(text, want[k]);
+                }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_byte_arrays),
-                cmocka_unit_test(test_same_as_json_c),
-                cmocka_unit_test(test_random),
+                cmocka_unit_test(test_byte_arrays),  cmocka_unit_test(test_same_as_json_c),
+                cmocka_unit_test(test_long_strings), cmocka_unit_test(test_string_steps),
+                cmocka_unit_test(test_values_bound), cmocka_unit_test(test_random),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

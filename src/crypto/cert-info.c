@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/hex.h"
 #include "confnode/crypto/cert-time.h"
 #include "confnode/basic/openssl-cleanup.h"
@@ -20,7 +21,7 @@ int cert_info_fingerprint(X509 *cert, char ret[static CERT_INFO_FINGERPRINT_SIZE
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
 
-        if (X509_digest(cert, EVP_sha256(), md, &n) != 1 || n != 32) {
+        if (X509_digest(cert, evp_fetch_sha256(), md, &n) != 1 || n != 32) {
                 ERR_clear_error();
                 return -EINVAL;
         }

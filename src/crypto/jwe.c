@@ -13,6 +13,7 @@
 
 #include "confnode/basic/base64url.h"
 #include "confnode/basic/canonical-json.h"
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/json-parse.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/basic/log.h"
@@ -214,19 +215,22 @@ static int jwe_u32be(uint8_t *p, size_t v) {
 static int jwe_concat_kdf(const Secret *z, const uint8_t *apu, size_t apu_size, const uint8_t *apv,
                           size_t apv_size, Secret *ret_kek) {
         static const char alg[] = "ECDH-ES+A256KW";
-        _cleanup_(EVP_KDF_freep) EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SSKDF", NULL);
-        _cleanup_(EVP_KDF_CTX_freep) EVP_KDF_CTX *kctx = NULL;
+        static const uint8_t round1[4] = {0, 0, 0, 1};
+        const EVP_MD *md = evp_fetch_sha256();
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
         uint8_t info[4 + sizeof(alg) - 1 + 4 + JWE_MAX_APX + 4 + JWE_MAX_APX + 4];
         size_t o = 0;
-        OSSL_PARAM params[4];
 
-        if (!kdf)
+        if (!md)
                 return -EIO;
-        kctx = EVP_KDF_CTX_new(kdf);
-        if (!kctx)
-                return -ENOMEM;
         if (apu_size > JWE_MAX_APX || apv_size > JWE_MAX_APX)
                 return -E2BIG;
+        /* The KEK is one SHA-256 output: a single round of the KDF. */
+        if (ret_kek->size != JWE_CEK_SIZE || (size_t)EVP_MD_get_size(md) != JWE_CEK_SIZE)
+                return -EINVAL;
+        ctx = EVP_MD_CTX_new();
+        if (!ctx)
+                return -ENOMEM;
         (void)jwe_u32be(info + o, sizeof(alg) - 1);
         memcpy(info + o + 4, alg, sizeof(alg) - 1);
         o += 4 + sizeof(alg) - 1;
@@ -241,11 +245,12 @@ static int jwe_concat_kdf(const Secret *z, const uint8_t *apu, size_t apu_size, 
         (void)jwe_u32be(info + o, JWE_CEK_SIZE * 8);
         o += 4;
 
-        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-        params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, z->data, z->size);
-        params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, o);
-        params[3] = OSSL_PARAM_construct_end();
-        if (EVP_KDF_derive(kctx, ret_kek->data, ret_kek->size, params) != 1) {
+        /* K(1) = H(counter 1 || Z || OtherInfo), hashed here rather than
+         * through EVP_KDF "SSKDF", which fetches the KDF and then its
+         * digest by name for every key. The context is wiped when freed. */
+        if (EVP_DigestInit_ex(ctx, md, NULL) != 1 || EVP_DigestUpdate(ctx, round1, 4) != 1 ||
+            EVP_DigestUpdate(ctx, z->data, z->size) != 1 || EVP_DigestUpdate(ctx, info, o) != 1 ||
+            EVP_DigestFinal_ex(ctx, ret_kek->data, NULL) != 1) {
                 ERR_clear_error();
                 return -EIO;
         }
@@ -284,8 +289,7 @@ static int jwe_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, bool check_peer, Secret **re
  * the integrity value and fails with -EBADMSG if it does not match. */
 static int jwe_aes_kw(const Secret *kek, bool wrap, const uint8_t *in, size_t in_size, uint8_t *out,
                       size_t *ret_size) {
-        _cleanup_(EVP_CIPHER_freep) EVP_CIPHER *cipher =
-                EVP_CIPHER_fetch(NULL, "AES-256-WRAP", NULL);
+        const EVP_CIPHER *cipher = evp_fetch_cipher(EVP_FETCH_AES_256_WRAP);
         _cleanup_(EVP_CIPHER_CTX_freep) EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
         int outl = 0, finl = 0;
 
@@ -368,8 +372,8 @@ static int jwe_unwrap_ecdh(const Jwe *jwe, EVP_PKEY *key, Secret *cek, const cha
 
 static int jwe_oaep_ctx(EVP_PKEY_CTX *ctx) {
         if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) != 1 ||
-            EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) != 1 ||
-            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) != 1) {
+            EVP_PKEY_CTX_set_rsa_oaep_md(ctx, evp_fetch_sha256()) != 1 ||
+            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, evp_fetch_sha256()) != 1) {
                 ERR_clear_error();
                 return -EIO;
         }
@@ -418,8 +422,7 @@ static int jwe_unwrap_rsa(const Jwe *jwe, EVP_PKEY *key, Secret *cek, const char
 static int jwe_gcm(const Secret *cek, bool encrypt, const uint8_t *iv, const char *aad,
                    size_t aad_size, const uint8_t *in, size_t in_size, uint8_t *out,
                    uint8_t tag[static JWE_GCM_TAG_SIZE]) {
-        _cleanup_(EVP_CIPHER_freep) EVP_CIPHER *cipher =
-                EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+        const EVP_CIPHER *cipher = evp_fetch_cipher(EVP_FETCH_AES_256_GCM);
         _cleanup_(EVP_CIPHER_CTX_freep) EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
         int outl = 0, finl = 0;
 
@@ -546,15 +549,16 @@ int jwe_decrypt_json(const void *data, size_t size, EVP_PKEY *key, Secret **ret,
  * Z with the recipient, the KEK from the Concat KDF, the CEK wrapped. */
 static int jwe_wrap_ecdh(EVP_PKEY *recipient, const Secret *cek, json_object *header,
                          uint8_t *ret_wrapped, size_t *ret_size) {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = NULL;
         _cleanup_(json_object_putp) json_object *epk = NULL;
         _cleanup_(secret_freep) Secret *z = NULL, *kek = NULL;
         int r;
 
-        if (!eph) {
-                ERR_clear_error();
-                return -EIO;
-        }
+        /* A fresh key for every JWE, from P-256's parameters made once
+         * (EVP_PKEY_Q_keygen() builds them anew: twice the time). */
+        r = evp_fetch_ec_generate(EVP_FETCH_P256, &eph);
+        if (r < 0)
+                return r == -ENOMEM ? r : -EIO;
         r = jwe_ecdh(eph, recipient, false, &z);
         if (r == -EBADMSG)
                 return -EINVAL;
@@ -659,9 +663,20 @@ int jwe_encrypt(EVP_PKEY *recipient, JwkAlg alg, const void *plaintext, size_t s
         r = secret_new(JWE_CEK_SIZE, &cek);
         if (r < 0)
                 return r;
-        if (RAND_priv_bytes(cek->data, (int)cek->size) != 1 || RAND_bytes(iv, sizeof(iv)) != 1) {
-                ERR_clear_error();
-                return -EIO;
+        /* Key and IV in one draw from the private DRBG: each call costs a
+         * getpid() (OpenSSL's fork check), a syscall. The IV is public;
+         * drawing it from the private generator takes nothing from it. The
+         * stack copy of the key is wiped. */
+        {
+                uint8_t fresh[JWE_CEK_SIZE + JWE_GCM_IV_SIZE];
+
+                if (RAND_priv_bytes(fresh, (int)sizeof(fresh)) != 1) {
+                        ERR_clear_error();
+                        return -EIO;
+                }
+                memcpy(cek->data, fresh, JWE_CEK_SIZE);
+                memcpy(iv, fresh + JWE_CEK_SIZE, sizeof(iv));
+                memory_wipe(fresh, sizeof(fresh));
         }
         if ((r = json_add_string(header, "alg", jwk_alg_to_string(alg))) < 0 ||
             (r = json_add_string(header, "enc", "A256GCM")) < 0)

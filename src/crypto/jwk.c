@@ -12,6 +12,7 @@
 
 #include "confnode/basic/base64url.h"
 #include "confnode/basic/canonical-json.h"
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/basic/log.h"
 #include "jose-internal.h"
@@ -97,14 +98,17 @@ static bool jwk_is_p256(EVP_PKEY *key) {
 }
 
 static int jwk_from_ec(EVP_PKEY *key, json_object *jwk) {
-        _cleanup_(BN_freep) BIGNUM *x = NULL, *y = NULL;
-        uint8_t xb[JWK_P256_COORD], yb[JWK_P256_COORD];
+        uint8_t point[1 + 2 * JWK_P256_COORD];
+        const uint8_t *xb = point + 1, *yb = point + 1 + JWK_P256_COORD;
+        size_t n = 0;
         int r;
 
-        if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x) != 1 ||
-            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y) != 1 ||
-            BN_bn2binpad(x, xb, sizeof(xb)) != (int)sizeof(xb) ||
-            BN_bn2binpad(y, yb, sizeof(yb)) != (int)sizeof(yb)) {
+        /* The uncompressed point holds x and y at full width: one call,
+         * where asking for each coordinate as a BIGNUM costs four times
+         * as much. */
+        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                            sizeof(point), &n) != 1 ||
+            n != sizeof(point) || point[0] != 0x04) {
                 ERR_clear_error();
                 return -EINVAL;
         }
@@ -113,8 +117,8 @@ static int jwk_from_ec(EVP_PKEY *key, json_object *jwk) {
         if ((r = json_add_string(jwk, "kty", "EC")) < 0 ||
             (r = json_add_string(jwk, "crv", "P-256")) < 0 ||
             (r = json_add_string(jwk, "alg", jwk_alg_to_string(JWK_ALG_ECDH_ES_A256KW))) < 0 ||
-            (r = jwk_add_b64(jwk, "x", xb, sizeof(xb))) < 0 ||
-            (r = jwk_add_b64(jwk, "y", yb, sizeof(yb))) < 0)
+            (r = jwk_add_b64(jwk, "x", xb, JWK_P256_COORD)) < 0 ||
+            (r = jwk_add_b64(jwk, "y", yb, JWK_P256_COORD)) < 0)
                 return r;
         return 0;
 }
@@ -198,11 +202,29 @@ static int jwk_no_private(json_object *jwk, JwkError *err) {
         return 0;
 }
 
+/* For EC this is the point-on-curve (and not-infinity) check that keeps
+ * invalid-curve attacks away from our ephemeral secrets. P-256 has
+ * cofactor 1, so a point on the curve has the group's order and the quick
+ * check is the whole validation; the full one multiplies the point by the
+ * order, a scalar multiplication per attestation for nothing. */
+static int jwk_pkey_check(EVP_PKEY *key, bool ec) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, key,
+                                                                                      NULL);
+
+        if (!check)
+                return -ENOMEM;
+        if ((ec ? EVP_PKEY_public_check_quick(check) : EVP_PKEY_public_check(check)) != 1) {
+                ERR_clear_error();
+                return -EBADMSG;
+        }
+        return 0;
+}
+
 static int jwk_pkey_fromdata(const char *type, OSSL_PARAM *params, EVP_PKEY **ret) {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
                 EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
-        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *check = NULL;
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
+        int r;
 
         if (!ctx || EVP_PKEY_fromdata_init(ctx) != 1)
                 return -ENOMEM;
@@ -210,27 +232,15 @@ static int jwk_pkey_fromdata(const char *type, OSSL_PARAM *params, EVP_PKEY **re
                 ERR_clear_error();
                 return -EBADMSG;
         }
-        /* For EC this is the point-on-curve (and not-infinity) check that
-         * keeps invalid-curve attacks away from our ephemeral secrets. P-256
-         * has cofactor 1, so a point on the curve has the group's order and
-         * the quick check is the whole validation; the full one multiplies
-         * the point by the order, a scalar multiplication per attestation
-         * for nothing. */
-        check = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-        if (!check)
-                return -ENOMEM;
-        if ((strcmp(type, "EC") == 0 ? EVP_PKEY_public_check_quick(check)
-                                     : EVP_PKEY_public_check(check)) != 1) {
-                ERR_clear_error();
-                return -EBADMSG;
-        }
+        r = jwk_pkey_check(key, strcmp(type, "EC") == 0);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(key);
         return 0;
 }
 
 static int jwk_ec_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkError *err) {
-        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = NULL;
-        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         uint8_t point[1 + 2 * JWK_P256_COORD];
         const char *crv;
         size_t len, n;
@@ -256,20 +266,17 @@ static int jwk_ec_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkError *err) {
         if (n != JWK_P256_COORD)
                 return jwk_fail(err, -EBADMSG, "y", "not 32 bytes");
 
-        bld = OSSL_PARAM_BLD_new();
-        if (!bld ||
-            OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) !=
-                    1 ||
-            OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) !=
-                    1)
-                return -ENOMEM;
-        params = OSSL_PARAM_BLD_to_param(bld);
-        if (!params)
-                return -ENOMEM;
-        r = jwk_pkey_fromdata("EC", params, ret);
+        /* From P-256's parameters made once: EVP_PKEY_fromdata() would
+         * build the curve from its name for every key. */
+        r = evp_fetch_ec_public_key(EVP_FETCH_P256, point, sizeof(point), &key);
+        if (r >= 0)
+                r = jwk_pkey_check(key, true);
         if (r == -EBADMSG)
                 return jwk_fail(err, r, "x", "x and y are not a point on P-256");
-        return r;
+        if (r < 0)
+                return r == -ENOMEM ? r : -EIO;
+        *ret = TAKE_PTR(key);
+        return 0;
 }
 
 static int jwk_rsa_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkError *err) {
@@ -397,7 +404,6 @@ int jwk_thumbprint(json_object *jwk, uint8_t ret[static JWK_THUMBPRINT_SIZE]) {
         _cleanup_free_ char *text = NULL;
         const char *const *members;
         size_t n_members, len, text_size;
-        unsigned int md_len = 0;
         const char *kty;
         int r;
 
@@ -424,8 +430,8 @@ int jwk_thumbprint(json_object *jwk, uint8_t ret[static JWK_THUMBPRINT_SIZE]) {
         r = canonical_json(req, &text, &text_size);
         if (r < 0)
                 return r;
-        if (EVP_Digest(text, text_size, ret, &md_len, EVP_sha256(), NULL) != 1 ||
-            md_len != JWK_THUMBPRINT_SIZE)
-                return -EIO;
+        r = evp_fetch_sha256_digest(text, text_size, ret);
+        if (r < 0)
+                return r;
         return 0;
 }

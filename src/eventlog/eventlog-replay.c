@@ -4,25 +4,28 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/openssl-cleanup.h"
 
 /* Owned OpenSSL objects of this file only. */
 
-/* TPM2_ALG_ID to the OpenSSL name of the hash. SM3 is what Hygon CSV guests
+/* TPM2_ALG_ID to the hash, fetched once for the process. SM3 is what Hygon CSV guests
  * log; the SHA-3 ids are in the TCG algorithm registry and a Spec ID event
  * may announce them. */
 static const struct {
         uint16_t alg;
-        const char *name;
+        EvpFetchMd md;
 } eventlog_replay_hashes[] = {
-        { 0x0004, "SHA1" }, { 0x000b, "SHA2-256" }, { 0x000c, "SHA2-384" }, { 0x000d, "SHA2-512" },
-        { 0x0012, "SM3" },  { 0x0027, "SHA3-256" }, { 0x0028, "SHA3-384" }, { 0x0029, "SHA3-512" },
+        { 0x0004, EVP_FETCH_SHA1 },     { 0x000b, EVP_FETCH_SHA256 },
+        { 0x000c, EVP_FETCH_SHA384 },   { 0x000d, EVP_FETCH_SHA512 },
+        { 0x0012, EVP_FETCH_SM3 },      { 0x0027, EVP_FETCH_SHA3_256 },
+        { 0x0028, EVP_FETCH_SHA3_384 }, { 0x0029, EVP_FETCH_SHA3_512 },
 };
 
-static const char *eventlog_replay_hash_name(uint16_t alg) {
+static const EVP_MD *eventlog_replay_hash(uint16_t alg) {
         for (size_t i = 0; i < ELEMENTSOF(eventlog_replay_hashes); i++)
                 if (eventlog_replay_hashes[i].alg == alg)
-                        return eventlog_replay_hashes[i].name;
+                        return evp_fetch_md(eventlog_replay_hashes[i].md);
         return NULL;
 }
 
@@ -49,10 +52,9 @@ static void eventlog_replay_initial(const EventLog *log, EventLogBankValues *v) 
 
 int eventlog_replay(const EventLog *log, uint16_t alg, EventLogBankValues *ret) {
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
-        _cleanup_(EVP_MD_freep) EVP_MD *md = NULL;
         EventLogBankValues v = { .alg = alg };
         size_t bank = log->n_banks, n_regs = eventlog_max_index(log->flavor);
-        const char *name;
+        const EVP_MD *md;
 
         for (size_t b = 0; b < log->n_banks; b++)
                 if (log->banks[b] == alg)
@@ -61,10 +63,7 @@ int eventlog_replay(const EventLog *log, uint16_t alg, EventLogBankValues *ret) 
                 return -ENOENT;
         v.size = log->bank_sizes[bank];
 
-        name = eventlog_replay_hash_name(alg);
-        if (!name)
-                return -EOPNOTSUPP;
-        md = EVP_MD_fetch(NULL, name, NULL);
+        md = eventlog_replay_hash(alg);
         if (!md)
                 return -EOPNOTSUPP;
         /* The parser takes digest sizes of unknown algorithms from the log;

@@ -8,6 +8,7 @@
 #include "confnode/basic/canonical-json.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/basic/log.h"
+#include "confnode/basic/openssl-cleanup.h"
 
 /* Trustee's tpm attester and verifier both resize the runtime-data digest
  * to this many bytes before it becomes (or is compared with) extraData. */
@@ -77,35 +78,84 @@ int kbs_binding_runtime_data(const char *nonce, json_object *tee_pubkey,
         return 0;
 }
 
-int kbs_binding_digest(KbsHashAlg alg, const char *nonce, json_object *tee_pubkey,
-                       const char *additional_evidence, uint8_t ret[static KBS_BINDING_MAX_DIGEST],
-                       size_t *ret_size) {
+/* The digest, fetched once per algorithm and kept: an EVP_MD is immutable
+ * and fetching costs a lock and a property lookup per call. NULL if
+ * OpenSSL has none. */
+static const EVP_MD *kbs_binding_md(KbsHashAlg alg) {
         static const char *const md_names[_KBS_HASH_ALG_MAX] = {
                 [KBS_HASH_SHA256] = "SHA256",
                 [KBS_HASH_SHA384] = "SHA384",
                 [KBS_HASH_SHA512] = "SHA512",
         };
+        static EVP_MD *cache[_KBS_HASH_ALG_MAX];
+        EVP_MD *md = __atomic_load_n(&cache[alg], __ATOMIC_ACQUIRE), *expected = NULL;
+
+        if (md)
+                return md;
+        md = EVP_MD_fetch(NULL, md_names[alg], NULL);
+        if (!md)
+                return NULL;
+        if (!__atomic_compare_exchange_n(&cache[alg], &expected, md, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+                /* Another thread was first: use its one. */
+                EVP_MD_free(md);
+                md = expected;
+        }
+        return md;
+}
+
+static int kbs_binding_update(void *userdata, const void *p, size_t n) {
+        return EVP_DigestUpdate(userdata, p, n) == 1 ? 0 : -EIO;
+}
+
+int kbs_binding_digest(KbsHashAlg alg, const char *nonce, json_object *tee_pubkey,
+                       const char *additional_evidence, uint8_t ret[static KBS_BINDING_MAX_DIGEST],
+                       size_t *ret_size) {
+        static const char additional_name[] = "{\"additional-evidence\":";
         _cleanup_(json_object_putp) json_object *rt = NULL;
+        _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = NULL;
         _cleanup_free_ char *text = NULL;
         unsigned int len = 0;
         size_t text_size;
-        EVP_MD *md;
-        int r, ok;
+        const EVP_MD *md;
+        int r;
 
         if (alg < 0 || alg >= _KBS_HASH_ALG_MAX)
                 return -EINVAL;
-        r = kbs_binding_runtime_data(nonce, tee_pubkey, additional_evidence, &rt);
+        /* The canonical JSON of {nonce, tee-pubkey}; "additional-evidence"
+         * sorts before both names, so with it the text is
+         * {"additional-evidence":<string>, then the rest after the '{'.
+         * The long string goes to the digest in pieces as it is escaped,
+         * never copied whole (kbs_binding_runtime_data() and
+         * canonical_json() make the same bytes: the tests hold the two
+         * ways to each other). */
+        r = kbs_binding_runtime_data(nonce, tee_pubkey, NULL, &rt);
         if (r < 0)
                 return r;
         r = canonical_json(rt, &text, &text_size);
         if (r < 0)
                 return r;
-        md = EVP_MD_fetch(NULL, md_names[alg], NULL);
-        if (!md)
+        if (text_size < 2 || text[0] != '{')
+                return -EBADMSG; /* cannot be: an object with two members */
+        md = kbs_binding_md(alg);
+        ctx = EVP_MD_CTX_new();
+        if (!md || !ctx)
                 return -EIO;
-        ok = EVP_Digest(text, text_size, ret, &len, md, NULL);
-        EVP_MD_free(md);
-        if (ok != 1 || len == 0 || len > KBS_BINDING_MAX_DIGEST)
+        if (EVP_DigestInit_ex(ctx, md, NULL) != 1)
+                return -EIO;
+        if (additional_evidence) {
+                if (EVP_DigestUpdate(ctx, additional_name, sizeof(additional_name) - 1) != 1)
+                        return -EIO;
+                r = canonical_json_string_write(additional_evidence, strlen(additional_evidence),
+                                                kbs_binding_update, ctx);
+                if (r < 0)
+                        return r;
+                if (EVP_DigestUpdate(ctx, ",", 1) != 1 ||
+                    EVP_DigestUpdate(ctx, text + 1, text_size - 1) != 1)
+                        return -EIO;
+        } else if (EVP_DigestUpdate(ctx, text, text_size) != 1)
+                return -EIO;
+        if (EVP_DigestFinal_ex(ctx, ret, &len) != 1 || len == 0 || len > KBS_BINDING_MAX_DIGEST)
                 return -EIO;
         *ret_size = len;
         return 0;

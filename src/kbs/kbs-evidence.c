@@ -35,11 +35,28 @@ int kbs_ev_fail(KbsProtoError *err, int r, const char *path, const char *fmt, ..
         return r;
 }
 
+/* Appends s to buf (at o) as far as it fits in 64 bytes with the NUL. */
+static size_t kbs_ev_path_put(char buf[static 64], size_t o, const char *s) {
+        size_t n = strlen(s);
+
+        if (n > 63 - o)
+                n = 63 - o;
+        memcpy(buf + o, s, n);
+        return o + n;
+}
+
+/* What snprintf(buf, 64, "%s.%s", path, name) writes (just name for an
+ * empty path), without a printf per member: every member a parse passes
+ * names its path, most of them never to be shown. */
 const char *kbs_ev_path(char buf[static 64], const char *path, const char *name) {
-        if (path && path[0])
-                snprintf(buf, 64, "%s.%s", path, name);
-        else
-                snprintf(buf, 64, "%s", name);
+        size_t o = 0;
+
+        if (path && path[0]) {
+                o = kbs_ev_path_put(buf, o, path);
+                o = kbs_ev_path_put(buf, o, ".");
+        }
+        o = kbs_ev_path_put(buf, o, name);
+        buf[o] = 0;
         return buf;
 }
 
@@ -237,12 +254,12 @@ static int kbs_ev_hex(const char *s, size_t len, const char *path, size_t min, s
         return 0;
 }
 
-/* Both base64 alphabets are decoded by the strict base64url decoder: the
- * standard one after checking its padding and swapping '+' and '/' for
- * '-' and '_'. */
+/* Both base64 alphabets are decoded by the strict base64url decoders in
+ * place (the standard one after checking its padding), without a copy of
+ * the text: a TPM event log is some 50 KB of it. Only when decoding fails
+ * is the text looked at again, to say why as precisely as we can. */
 static int kbs_ev_base64(const char *s, size_t len, bool url, const char *path, size_t min,
                          size_t max, KbsBlob *ret, KbsProtoError *err) {
-        _cleanup_free_ char *t = NULL;
         _cleanup_free_ uint8_t *d = NULL;
         size_t pad = 0, n, want;
         int r;
@@ -266,26 +283,23 @@ static int kbs_ev_base64(const char *s, size_t len, bool url, const char *path, 
         if (r < 0)
                 return r;
 
-        t = malloc(len + 1);
-        if (!t)
-                return -ENOMEM;
-        for (size_t i = 0; i < len; i++) {
-                char c = s[i];
-
-                if (url ? (c == '+' || c == '/') : (c == '-' || c == '_'))
-                        return kbs_ev_fail(err, -EBADMSG, path,
-                                           "character %zu ('%c') is of the other base64 alphabet",
-                                           i, c);
-                t[i] = c == '+' ? '-' : c == '/' ? '_' : c;
-        }
-        t[len] = 0;
-        r = base64url_decode(t, len, max, &d, &n);
+        r = url ? base64url_decode(s, len, max, &d, &n) : base64url_decode_std(s, len, max, &d, &n);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0)
+        if (r < 0) {
+                for (size_t i = 0; i < len; i++) {
+                        char c = s[i];
+
+                        if (url ? (c == '+' || c == '/') : (c == '-' || c == '_'))
+                                return kbs_ev_fail(
+                                        err, -EBADMSG, path,
+                                        "character %zu ('%c') is of the other base64 alphabet", i,
+                                        c);
+                }
                 return kbs_ev_fail(err, -EBADMSG, path,
                                    "not %s base64 (alphabet, or set bits after the last byte)",
                                    url ? "URL-safe" : "standard");
+        }
         kbs_blob_clear(ret);
         ret->data = TAKE_PTR(d);
         ret->size = n;
@@ -502,6 +516,7 @@ static int kbs_evidence_additional(KbsEvidence *e, const char *additional, KbsPr
                 .max_depth = KBS_PROTO_MAX_DEPTH,
                 .max_values = KBS_PROTO_MAX_VALUES,
                 .byte_arrays = true,
+                .long_strings = true,
         };
         _cleanup_(json_object_putp) json_object *map = NULL;
         ParseError perr;

@@ -182,6 +182,7 @@ static int kbs_parse_body(const void *data, size_t size, size_t max, bool byte_a
                 .max_depth = KBS_PROTO_MAX_DEPTH,
                 .max_values = KBS_PROTO_MAX_VALUES,
                 .byte_arrays = byte_arrays,
+                .long_strings = true,
         };
         _cleanup_(json_object_putp) json_object *j = NULL;
         ParseError perr;
@@ -242,6 +243,28 @@ static int kbs_string(json_object *obj, const char *path, const char *name, size
                 return kbs_fail(err, -EBADMSG, path, name, "holds a NUL character");
         *ret = strndup(json_object_get_string(v), len);
         return *ret ? 0 : -ENOMEM;
+}
+
+/* As kbs_string() for a required member, the string borrowed from obj
+ * rather than copied. */
+static int kbs_string_borrow(json_object *obj, const char *path, const char *name, size_t max,
+                             const char **ret, KbsProtoError *err) {
+        json_object *v;
+        const char *s;
+        size_t len;
+        int r;
+
+        r = kbs_member(obj, path, name, json_type_string, true, false, &v, err);
+        if (r < 0)
+                return r;
+        s = json_object_get_string(v);
+        len = (size_t)json_object_get_string_len(v);
+        if (len > max)
+                return kbs_fail(err, -EBADMSG, path, name, "%zu bytes, more than %zu", len, max);
+        if (memchr(s, 0, len))
+                return kbs_fail(err, -EBADMSG, path, name, "holds a NUL character");
+        *ret = s;
+        return 0;
 }
 
 /* extra-params is free-form in kbs-types (serde_json::Value) but required. */
@@ -491,7 +514,6 @@ void kbs_attestation_free(KbsAttestation *a) {
                 return;
         json_object_put(a->root);
         free(a->nonce);
-        free(a->additional_evidence);
         free(a->init_data_format);
         free(a->init_data_body);
         free(a);
@@ -583,8 +605,8 @@ int kbs_attestation_parse(const void *data, size_t size, KbsAttestation **ret, K
                 return r;
         if (!json_object_object_get_ex(ev, "primary_evidence", &a->primary_evidence))
                 return kbs_fail(err, -EBADMSG, "tee-evidence", "primary_evidence", "missing");
-        r = kbs_string(ev, "tee-evidence", "additional_evidence", KBS_PROTO_MAX_ATTESTATION, true,
-                       &a->additional_evidence, err);
+        r = kbs_string_borrow(ev, "tee-evidence", "additional_evidence", KBS_PROTO_MAX_ATTESTATION,
+                              &a->additional_evidence, err);
         if (r < 0)
                 return r;
 

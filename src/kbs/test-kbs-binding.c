@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/evp.h>
+
 #include "confnode/basic/canonical-json.h"
 #include "confnode/basic/hex.h"
 #include "confnode/basic/json-util.h"
@@ -75,6 +77,53 @@ static void test_digests(void **state) {
                    "0190d915549cad32434baf846c040b30"
                    "00000000000000000000000000000000");
         assert_int_equal(kbs_binding_digest(_KBS_HASH_ALG_MAX, "abc", k, NULL, d, &n), -EINVAL);
+}
+
+/* The digest hashes the long additional-evidence string in pieces as it is
+ * escaped; it must be the digest of the whole canonical text made the
+ * plain way, for strings with every kind of escape, UTF-8, long plain runs
+ * and (refused both ways) bytes that are not UTF-8. */
+static void test_digest_streamed_is_canonical(void **state) {
+        static const char *const additional[] = {
+                "",
+                "plain",
+                "{\"tpm\":{\"a\":\"q\\\\u\\\"o\\/te\"}}",
+                "\b\f\n\r\t\x01\x1f\x7f / \xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80",
+                "\xc3",
+                "\xed\xa0\x80",
+        };
+        _cleanup_(json_object_putp) json_object *k = key();
+        char big[70000];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(big) - 1; i++)
+                big[i] = i % 997 == 5 ? '"' : i % 1009 == 7 ? '\n' : (char)('A' + i % 26);
+        big[sizeof(big) - 1] = 0;
+        for (size_t i = 0; i <= ELEMENTSOF(additional); i++) {
+                const char *a = i < ELEMENTSOF(additional) ? additional[i] : big;
+
+                for (KbsHashAlg alg = 0; alg < _KBS_HASH_ALG_MAX; alg++) {
+                        static const char *const names[] = {"SHA256", "SHA384", "SHA512"};
+                        _cleanup_(json_object_putp) json_object *rt = NULL;
+                        _cleanup_free_ char *text = NULL;
+                        uint8_t d[KBS_BINDING_MAX_DIGEST], want[EVP_MAX_MD_SIZE];
+                        unsigned int want_size = 0;
+                        size_t n = 0, text_size;
+                        int r, rw;
+
+                        assert_int_equal(kbs_binding_runtime_data("n0nce", k, a, &rt), 0);
+                        rw = canonical_json(rt, &text, &text_size);
+                        r = kbs_binding_digest(alg, "n0nce", k, a, d, &n);
+                        assert_int_equal(r, rw);
+                        if (rw < 0)
+                                continue;
+                        assert_int_equal(EVP_Digest(text, text_size, want, &want_size,
+                                                    EVP_get_digestbyname(names[alg]), NULL),
+                                         1);
+                        assert_int_equal(n, want_size);
+                        assert_memory_equal(d, want, n);
+                }
+        }
 }
 
 /* Trustee hashes the typed TeePubKey, so members kbs-types does not model
@@ -156,6 +205,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_runtime_data_forms),
                 cmocka_unit_test(test_digests),
+                cmocka_unit_test(test_digest_streamed_is_canonical),
                 cmocka_unit_test(test_extra_members_ignored),
                 cmocka_unit_test(test_binding_is_sensitive),
                 cmocka_unit_test(test_bad_keys),

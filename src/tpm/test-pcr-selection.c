@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -31,6 +32,54 @@ static void test_parse(void **state) {
         assert_int_equal(s.banks[1].mask, 1u << 23);
         pcr_selection_format(&s, buf, sizeof(buf));
         assert_string_equal(buf, "sha1:0,1+sha256:23");
+}
+
+/* The format as it was written with snprintf(), to hold the new one to. */
+static void format_reference(const PcrSelection *sel, char *buf, size_t size) {
+        size_t o = 0;
+
+        buf[0] = 0;
+        for (size_t b = 0; b < sel->n_banks; b++) {
+                bool first = true;
+
+                o += (size_t)snprintf(buf + o, o < size ? size - o : 0, "%s%s:", b ? "+" : "",
+                                      tpm_alg_hash_name(sel->banks[b].alg) ?: "?");
+                for (unsigned i = 0; i < PCR_MAX; i++) {
+                        if (!(sel->banks[b].mask & (1u << i)))
+                                continue;
+                        o += (size_t)snprintf(buf + o, o < size ? size - o : 0, "%s%u",
+                                              first ? "" : ",", i);
+                        first = false;
+                }
+        }
+}
+
+static void test_format_every_size(void **state) {
+        static const uint16_t algs[] = {0x0004, 0x000b, 0x000c, 0x000d, 0x0012, 0x7777};
+        uint32_t seed = 1;
+        (void)state;
+
+        for (int round = 0; round < 200; round++) {
+                PcrSelection s = {};
+                char want[600], got[600];
+
+                s.n_banks = round % 5;
+                for (size_t b = 0; b < s.n_banks; b++) {
+                        seed = seed * 1103515245u + 12345u;
+                        s.banks[b].alg = algs[(seed >> 16) % 6];
+                        seed = seed * 1103515245u + 12345u;
+                        s.banks[b].mask = (seed ^ (seed << 7)) & 0xffffff;
+                        if (round % 7 == 0)
+                                s.banks[b].mask = 0xffffff;
+                }
+                for (size_t size = 1; size <= sizeof(want); size++) {
+                        memset(want, 'x', sizeof(want));
+                        memset(got, 'x', sizeof(got));
+                        format_reference(&s, want, size);
+                        pcr_selection_format(&s, got, size);
+                        assert_memory_equal(got, want, sizeof(want));
+                }
+        }
 }
 
 static void test_bad(void **state) {
@@ -73,6 +122,7 @@ static void test_hash_names(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_format_every_size),
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test(test_bad),
                 cmocka_unit_test(test_hash_names),

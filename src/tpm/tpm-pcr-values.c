@@ -60,11 +60,15 @@ int tpm_pcr_values_to_json(const TpmPcrValues *v, json_object **ret) {
                 if (!bank)
                         return -ENOMEM;
                 for (unsigned i = 0; i < PCR_MAX; i++) {
-                        char key[4];
+                        char key[3] = {(char)('0' + i % 10)};
 
                         if (!(bv->present & (1u << i)))
                                 continue;
-                        snprintf(key, sizeof(key), "%u", i);
+                        /* "0" … "23", without a snprintf() per PCR. */
+                        if (i >= 10) {
+                                key[0] = (char)('0' + i / 10);
+                                key[1] = (char)('0' + i % 10);
+                        }
                         r = json_add_hex(bank, key, bv->value[i], tpm_alg_hash_size(bv->alg));
                         if (r < 0)
                                 return r;

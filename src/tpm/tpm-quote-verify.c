@@ -12,16 +12,30 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/hex.h"
 #include "tpm-openssl-internal.h"
 
-static EVP_MD *tpm_quote_verify_md(uint16_t alg) {
-        /* OpenSSL knows SM3 as "SM3"; the other names are the same. */
-        const char *name = alg == 0x0012 ? "SM3" : tpm_alg_hash_name(alg);
+/* Two INTEGERs of up to TPM_MAX_ECC_BYTES + 1 bytes (3 bytes of header
+ * each at most) in a SEQUENCE (4 bytes of header at most). */
+#define TPM_QUOTE_VERIFY_ECDSA_DER_MAX (4 + 2 * (3 + TPM_MAX_ECC_BYTES + 1))
 
-        if (!name)
+/* The hashes tpm_alg_hash_name() knows, fetched once for the process. */
+static const EVP_MD *tpm_quote_verify_md(uint16_t alg) {
+        switch (alg) {
+        case TPM_ALG_SHA1:
+                return evp_fetch_md(EVP_FETCH_SHA1);
+        case TPM_ALG_SHA256:
+                return evp_fetch_md(EVP_FETCH_SHA256);
+        case TPM_ALG_SHA384:
+                return evp_fetch_md(EVP_FETCH_SHA384);
+        case TPM_ALG_SHA512:
+                return evp_fetch_md(EVP_FETCH_SHA512);
+        case 0x0012: /* TPM_ALG_SM3_256 */
+                return evp_fetch_md(EVP_FETCH_SM3);
+        default:
                 return NULL;
-        return EVP_MD_fetch(NULL, name, NULL);
+        }
 }
 
 static const char *tpm_quote_verify_scheme_name(uint16_t sig_alg) {
@@ -41,7 +55,7 @@ int tpm_quote_verify_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcr
                                 uint16_t hash_alg, uint8_t ret[static TPM_MAX_DIGEST],
                                 size_t *ret_size, uint16_t *ret_missing_alg,
                                 unsigned *ret_missing_pcr) {
-        _cleanup_(EVP_MD_freep) EVP_MD *md = tpm_quote_verify_md(hash_alg);
+        const EVP_MD *md = tpm_quote_verify_md(hash_alg);
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         unsigned n;
 
@@ -73,39 +87,30 @@ int tpm_quote_verify_pcr_digest(const PcrSelection *sel, const TpmPcrValues *pcr
         return 0;
 }
 
-static int tpm_quote_verify_ecdsa_der(const TpmSignature *sig, unsigned char **ret,
-                                      size_t *ret_size) {
-        _cleanup_(ECDSA_SIG_freep) ECDSA_SIG *es = ECDSA_SIG_new();
-        BIGNUM *r = NULL, *s = NULL;
-        unsigned char *der = NULL;
-        int n;
+/* ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }, written here as
+ * i2d_ECDSA_SIG() would write it, without two BIGNUMs and an ECDSA_SIG
+ * per quote. */
+static void tpm_quote_verify_ecdsa_der(const TpmSignature *sig,
+                                       uint8_t ret[static TPM_QUOTE_VERIFY_ECDSA_DER_MAX],
+                                       size_t *ret_size) {
+        size_t len = tpm_der_uint(NULL, sig->ecdsa_r, sig->ecdsa_r_size) +
+                     tpm_der_uint(NULL, sig->ecdsa_s, sig->ecdsa_s_size);
+        size_t o = tpm_der_header(ret, 0x30, len);
 
-        if (!es)
-                return -ENOMEM;
-        r = BN_bin2bn(sig->ecdsa_r, (int)sig->ecdsa_r_size, NULL);
-        s = BN_bin2bn(sig->ecdsa_s, (int)sig->ecdsa_s_size, NULL);
-        if (!r || !s || ECDSA_SIG_set0(es, r, s) != 1) {
-                BN_free(r);
-                BN_free(s);
-                return -ENOMEM;
-        }
-        n = i2d_ECDSA_SIG(es, &der);
-        if (n <= 0)
-                return -ENOMEM;
-        *ret = der;
-        *ret_size = (size_t)n;
-        return 0;
+        o += tpm_der_uint(ret + o, sig->ecdsa_r, sig->ecdsa_r_size);
+        o += tpm_der_uint(ret + o, sig->ecdsa_s, sig->ecdsa_s_size);
+        *ret_size = o;
 }
 
 int tpm_quote_verify_signature(const TpmSignature *sig, EVP_PKEY *key, const uint8_t *data,
                                size_t size) {
-        _cleanup_(EVP_MD_freep) EVP_MD *md = tpm_quote_verify_md(sig->hash_alg);
+        const EVP_MD *md = tpm_quote_verify_md(sig->hash_alg);
         _cleanup_(EVP_MD_CTX_freep) EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-        unsigned char *der = NULL;
+        uint8_t der[TPM_QUOTE_VERIFY_ECDSA_DER_MAX];
         const unsigned char *s;
         EVP_PKEY_CTX *pctx = NULL;
         size_t s_size;
-        int r, ok;
+        int ok;
 
         if (!md)
                 return -EOPNOTSUPP;
@@ -122,9 +127,7 @@ int tpm_quote_verify_signature(const TpmSignature *sig, EVP_PKEY *key, const uin
         case TPM_ALG_ECDSA:
                 if (!EVP_PKEY_is_a(key, "EC"))
                         return -EOPNOTSUPP;
-                r = tpm_quote_verify_ecdsa_der(sig, &der, &s_size);
-                if (r < 0)
-                        return r;
+                tpm_quote_verify_ecdsa_der(sig, der, &s_size);
                 s = der;
                 break;
         default:
@@ -139,7 +142,6 @@ int tpm_quote_verify_signature(const TpmSignature *sig, EVP_PKEY *key, const uin
                      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO) == 1;
         if (ok)
                 ok = EVP_DigestVerify(ctx, s, s_size, data, size) == 1;
-        OPENSSL_free(der);
         /* A bad signature leaves errors on OpenSSL's queue; they say
          * nothing the result does not. */
         ERR_clear_error();

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/hex.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/crypto/cert-info.h"
@@ -61,7 +62,7 @@ static void snp_cache_entry_unrefp(SnpCacheEntry **e) {
 }
 
 static int sha256(const void *data, size_t size, uint8_t ret[static 32]) {
-        return EVP_Digest(data, size, ret, NULL, EVP_sha256(), NULL) == 1 ? 0 : -EIO;
+        return evp_fetch_sha256_digest(data, size, ret);
 }
 
 int appraiser_snp_setup(Appraiser *a) {

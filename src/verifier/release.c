@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/fileio.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/basic/openssl-cleanup.h"
@@ -87,14 +88,14 @@ int release_master_load(const char *path, Secret **ret, char *err, size_t err_si
 
 int release_hkdf_sha256(const void *ikm, size_t ikm_size, const void *salt, size_t salt_size,
                         const void *info, size_t info_size, uint8_t *ret, size_t ret_size) {
-        _cleanup_(EVP_KDF_freep) EVP_KDF *kdf = NULL;
+        EVP_KDF *kdf;
         _cleanup_(EVP_KDF_CTX_freep) EVP_KDF_CTX *ctx = NULL;
         OSSL_PARAM params[5];
         size_t n = 0;
 
         if (!ikm || ikm_size == 0 || !ret || ret_size == 0)
                 return -EINVAL;
-        kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+        kdf = evp_fetch_kdf(EVP_FETCH_HKDF);
         if (!kdf)
                 goto ossl;
         ctx = EVP_KDF_CTX_new(kdf);
@@ -293,8 +294,8 @@ int release_join_bundle(const ReleaseJoin *j, time_t now, Secret **ret,
         r = release_bootstrap_token(token);
         if (r < 0)
                 return r;
-        if (EVP_Digest(token, RELEASE_TOKEN_LEN, ret_token_hash, &md_len, EVP_sha256(), NULL) !=
-            1) {
+        if (EVP_Digest(token, RELEASE_TOKEN_LEN, ret_token_hash, &md_len, evp_fetch_sha256(),
+                       NULL) != 1) {
                 memory_wipe(token, sizeof(token));
                 ERR_clear_error();
                 return -EIO;

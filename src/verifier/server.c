@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <systemd/sd-journal.h>
 
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/hex.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/basic/log.h"
@@ -459,13 +460,11 @@ static void node_from_claims(Decision *d, json_object *claims) {
  * every boot of that TPM: a better name than a per-session key. */
 static void node_from_ak(Decision *d, const KbsEvidence *ev) {
         uint8_t md[32];
-        unsigned md_len = 0;
         char hex[2 * 16 + 1];
 
         if (d->node_kind || !ev || !ev->has_tpm || ev->tpm.ak_public.size == 0)
                 return;
-        if (EVP_Digest(ev->tpm.ak_public.data, ev->tpm.ak_public.size, md, &md_len, EVP_sha256(),
-                       NULL) != 1)
+        if (evp_fetch_sha256_digest(ev->tpm.ak_public.data, ev->tpm.ak_public.size, md) < 0)
                 return;
         hex_encode_to(md, 16, hex);
         snprintf(d->node, sizeof(d->node), "tpm-ak:%s", hex);

@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "confnode/basic/base64url.h"
+#include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/hex.h"
 #include "confnode/basic/secret.h"
 
@@ -72,7 +73,7 @@ static int credential_hash(const char *s, uint8_t ret[static DIGEST_SIZE]) {
         n = strnlen(s, SESSION_CREDENTIAL_MAX + 1);
         if (n == 0 || n > SESSION_CREDENTIAL_MAX)
                 return -ENOENT;
-        if (EVP_Digest(s, n, ret, &len, EVP_sha256(), NULL) != 1 || len != DIGEST_SIZE)
+        if (EVP_Digest(s, n, ret, &len, evp_fetch_sha256(), NULL) != 1 || len != DIGEST_SIZE)
                 return -EIO;
         return 0;
 }

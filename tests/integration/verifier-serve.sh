@@ -206,6 +206,10 @@ expect attest-oversized-cookie 401 AttestationError session.unknown \
 # Another session's nonce: rejected, and that session is spent.
 expect attest-nonce-mismatch 401 AttestationError nonce.mismatch -b "$W/jar" "${J[@]}" \
         -d "$(attest_body AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=)" "$URL/kbs/v0/attest"
+# The answer is held until the decision is on record: the row is there
+# the moment the answer is (WAL lets this reader in while the server runs).
+n=$(sqlite3 "$W/state.db" "SELECT count(*) FROM decisions WHERE reason = 'nonce.mismatch'")
+[[ $n -ge 1 ]] || fail "the nonce.mismatch answer came before its decision was recorded"
 expect attest-after-rejection 401 AttestationError nonce.reused -b "$W/jar" "${J[@]}" \
         -d "$(attest_body "$NONCE")" "$URL/kbs/v0/attest"
 # The right nonce with evidence that is not evidence: rejected; then the

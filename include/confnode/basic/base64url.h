@@ -30,6 +30,13 @@ int base64url_decode_to(const char *s, size_t len, uint8_t *buf, size_t size, si
  * (one spare byte is allocated so an empty result is not NULL). */
 int base64url_decode(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size);
 
+/* The same two over the standard alphabet ('+' and '/'), still without
+ * padding: a caller that takes padded text checks and strips the '='
+ * first. Equally strict (alphabet, zero low bits of the last character). */
+int base64url_decode_std_to(const char *s, size_t len, uint8_t *buf, size_t size,
+                            size_t *ret_size);
+int base64url_decode_std(const char *s, size_t len, size_t max, uint8_t **ret, size_t *ret_size);
+
 /* True if len characters of s are strict base64url (empty included). */
 bool base64url_is_valid(const char *s, size_t len);
 

@@ -24,3 +24,13 @@ int canonical_json(json_object *value, char **ret, size_t *ret_size);
  * shortest round-trip digits, exponent form below 1e-6 and from 1e21.
  * -EDOM for NaN and infinities. Exposed for tests. */
 int canonical_json_number(double d, char buf[static 32]);
+
+/* The canonical form of the string of n bytes at s (quotes included), as
+ * canonical_json() writes a json-c string of those bytes, handed to
+ * write() in pieces, which returns >= 0 or a -errno that stops the walk
+ * and is returned. So a long string can be hashed without an escaped
+ * copy. -EBADMSG for bytes that are not UTF-8 (nothing said so far is to
+ * be used then), -EINVAL without write. */
+int canonical_json_string_write(const char *s, size_t n,
+                                int (*write)(void *userdata, const void *p, size_t size),
+                                void *userdata);

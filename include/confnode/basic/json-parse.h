@@ -26,9 +26,19 @@ typedef struct JsonParseLimits {
          * is the same, except that such an array has no elements for
          * json_object_array_length() and friends. */
         bool byte_arrays;
+        /* String values of at least JSON_LONG_STRING_MIN bytes between their
+         * quotes that are ASCII with only the short escapes (\" \\ \/ \b
+         * \f \n \r \t) are unescaped by the pre-scan, a word at a time,
+         * and json-c gets a short placeholder in their place, so it never
+         * walks them a character at a time (an Attestation's
+         * additional_evidence is a 60 KB JSON text in a string, full of
+         * \"). The tree is exactly the one json-c alone makes; only the
+         * work differs. Any other string is left to json-c. */
+        bool long_strings;
 } JsonParseLimits;
 
 #define JSON_BYTE_ARRAY_MIN 8
+#define JSON_LONG_STRING_MIN 32
 
 /* Parses exactly one JSON value (whitespace around it allowed) with
  * json-c in strict mode, validating UTF-8. -E2BIG if the text or its

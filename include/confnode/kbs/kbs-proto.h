@@ -129,7 +129,9 @@ typedef struct KbsAttestation {
         char *nonce;                   /* runtime-data.nonce; NULL in the legacy shape */
         json_object *tee_pubkey;       /* borrowed from root */
         json_object *primary_evidence; /* borrowed from root; may be a JSON null */
-        char *additional_evidence;     /* a JSON text as a string; "" for none; NULL if legacy */
+        /* A JSON text as a string, borrowed from root (no copy: it is the
+         * largest member); "" for none; NULL if legacy. */
+        const char *additional_evidence;
         char *init_data_format;        /* NULL when init-data is absent or null */
         char *init_data_body;
         /* Before protocol 0.4.0 (kbs-types < 0.12) the message was

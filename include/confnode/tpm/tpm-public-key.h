@@ -39,3 +39,9 @@ int tpm_public_key_load(const uint8_t *data, size_t size, EVP_PKEY **ret, TpmKey
 int tpm_public_key_to_pem(EVP_PKEY *key, char **ret);
 /* Lower-case hex of the first 8 bytes of SHA-256(SubjectPublicKeyInfo DER). */
 int tpm_public_key_fingerprint(EVP_PKEY *key, char ret[static 17]);
+
+/* The DER SubjectPublicKeyInfo of an RSA key or an EC key on a NIST curve
+ * with named parameters, written without OpenSSL's encoder (byte for byte
+ * what i2d_PUBKEY() gives). -EOPNOTSUPP for other keys, -ENOBUFS if size is
+ * too small. */
+int tpm_public_key_spki(EVP_PKEY *key, uint8_t *buf, size_t size, size_t *ret_size);
