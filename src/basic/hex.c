@@ -27,7 +27,7 @@ char *hex_encode(const void *data, size_t n) {
         return s;
 }
 
-static int unhex(char c) {
+int hex_digit_value(char c) {
         if (c >= '0' && c <= '9')
                 return c - '0';
         if (c >= 'a' && c <= 'f')
@@ -52,7 +52,7 @@ int hex_decode(const char *s, uint8_t **ret, size_t *ret_size) {
         if (!buf)
                 return -ENOMEM;
         for (size_t i = 0; i < len / 2; i++) {
-                int hi = unhex(s[2 * i]), lo = unhex(s[2 * i + 1]);
+                int hi = hex_digit_value(s[2 * i]), lo = hex_digit_value(s[2 * i + 1]);
                 if (hi < 0 || lo < 0) {
                         free(buf);
                         return -EINVAL;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "confnode/basic/hex.h"
 #include "confnode/basic/reader.h"
 
 /* Strings of the head are copied, NUL-terminated, into one buffer owned by
@@ -380,16 +381,6 @@ static int chunk_fail(char *err, size_t err_size, const char *what) {
         return -EBADMSG;
 }
 
-static int hex_digit(uint8_t c) {
-        if (c >= '0' && c <= '9')
-                return c - '0';
-        if (c >= 'a' && c <= 'f')
-                return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-                return c - 'A' + 10;
-        return -1;
-}
-
 /* "1a2b[;ext...]\r": the size, extensions ignored. */
 static int chunk_size(const uint8_t *line, size_t n, uint64_t *ret) {
         Reader rd;
@@ -399,7 +390,7 @@ static int chunk_size(const uint8_t *line, size_t n, uint64_t *ret) {
 
         reader_init(&rd, line, n, NULL);
         while (reader_u8(&rd, &c) >= 0) {
-                int d = hex_digit(c);
+                int d = hex_digit_value((char)c);
 
                 if (d < 0) {
                         if (digits == 0 || (c != ';' && c != '\r' && !is_ows(c)))

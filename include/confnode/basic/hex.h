@@ -10,3 +10,5 @@ void hex_encode_to(const void *data, size_t n, char *buf);
 /* Decodes hex (either case, even length, optional "0x" prefix). -EINVAL on bad
  * input. On success *ret is malloc()ed and *ret_size set. */
 int hex_decode(const char *s, uint8_t **ret, size_t *ret_size);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit_value(char c);
