@@ -190,7 +190,7 @@ static bool kbs_tpm_spki_is_p256(const KbsBlob *spki, const TpmPublic *pub) {
  * has taken the TPMT's point (which checks it is on the curve); anything
  * else by decoding ak_public and comparing keys. */
 static int kbs_tpm_check_ak(const KbsBlob *tpmt, const KbsBlob *spki, const char *tpmt_path,
-                            const char *spki_path, KbsProtoError *err) {
+                            const char *spki_path, EVP_PKEY **ret_key, KbsProtoError *err) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL, *spki_key = NULL;
         ParseError perr = {};
         TpmPublic pub;
@@ -218,6 +218,7 @@ static int kbs_tpm_check_ak(const KbsBlob *tpmt, const KbsBlob *spki, const char
                                    strerror(-r));
         if (spki_key && EVP_PKEY_eq(key, spki_key) != 1)
                 return kbs_ev_fail(err, -EBADMSG, tpmt_path, "another key than ak_public");
+        *ret_key = TAKE_PTR(key);
         return 0;
 }
 
@@ -279,7 +280,7 @@ int kbs_evidence_tpm_from_json(KbsTpmEvidence *t, json_object *j, const char *pa
                 char sp[64];
 
                 r = kbs_tpm_check_ak(&tpmt, &n.ak_public, kbs_ev_path(p, path, "ak_tpmt_public"),
-                                     kbs_ev_path(sp, path, "ak_public"), err);
+                                     kbs_ev_path(sp, path, "ak_public"), &n.ak_key, err);
                 if (r < 0)
                         goto fail;
                 kbs_blob_clear(&n.ak_public);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "confnode/basic/base64url.h"
 #include "confnode/basic/hex.h"
 #include "confnode/basic/json-parse.h"
@@ -416,6 +418,8 @@ void kbs_tpm_evidence_clear(KbsTpmEvidence *t) {
         kbs_blob_clear(&t->attest);
         kbs_blob_clear(&t->signature);
         kbs_blob_clear(&t->ak_public);
+        EVP_PKEY_free(t->ak_key);
+        t->ak_key = NULL;
         kbs_blob_clear(&t->eventlog);
         t->pcrs = (TpmPcrValues){};
 }

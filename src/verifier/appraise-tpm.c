@@ -86,6 +86,13 @@ static int tpm_load_ak(AppraiseCtx *c, EVP_PKEY **ret) {
                               "The TPM evidence carries no attestation key");
                 return 0;
         }
+        /* The parser imported it already while checking it. */
+        if (c->e->tpm.ak_key) {
+                if (EVP_PKEY_up_ref(c->e->tpm.ak_key) != 1)
+                        return appraise_error(c, -ENOMEM);
+                *ret = c->e->tpm.ak_key;
+                return 1;
+        }
         r = tpm_public_key_load(b->data, b->size, ret, NULL, NULL, NULL, &perr);
         if (r == -ENOMEM)
                 return appraise_error(c, r);

@@ -70,7 +70,6 @@ typedef struct Conn {
         char *out;
         size_t out_len, out_off;
         bool out_sensitive;
-        unsigned events; /* registered with epoll */
         uint64_t last_active;
         struct Conn *prev, *next;
         HttpExchange x;
@@ -322,17 +321,6 @@ static void conn_free(Conn *c) {
         free(c);
 }
 
-static int conn_want(Conn *c, unsigned events) {
-        struct epoll_event ev = {.events = events, .data.ptr = c};
-
-        if (c->events == events)
-                return 0;
-        if (epoll_ctl(c->w->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-                return -errno;
-        c->events = events;
-        return 0;
-}
-
 /* Drops the first n bytes of the input buffer. */
 static void in_drop(Conn *c, size_t n) {
         if (n >= c->in_len) {
@@ -362,8 +350,8 @@ static int in_reserve(Conn *c, size_t want) {
         return 0;
 }
 
-/* Reads what TLS has into the input buffer: 1 bytes came, 0 wait (events
- * set), < 0 the connection is over. */
+/* Reads what TLS has into the input buffer: 1 bytes came, 0 wait for the
+ * socket's next edge, < 0 the connection is over. */
 static int conn_read(Conn *c, size_t room_at_least) {
         size_t got = 0;
         int r, e;
@@ -377,10 +365,8 @@ static int conn_read(Conn *c, size_t room_at_least) {
                 return 1;
         }
         e = SSL_get_error(c->ssl, 0);
-        if (e == SSL_ERROR_WANT_READ)
-                return conn_want(c, EPOLLIN) < 0 ? -EIO : 0;
-        if (e == SSL_ERROR_WANT_WRITE)
-                return conn_want(c, EPOLLOUT) < 0 ? -EIO : 0;
+        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+                return 0;
         return -ECONNRESET;
 }
 
@@ -390,16 +376,12 @@ static void answer_problem(Conn *c, unsigned status, const char *what, uint64_t 
         s->cfg.handlers.on_problem(s->cfg.handlers.userdata, &c->x, status, what, declared);
 }
 
-static int conn_want(Conn *c, unsigned events);
-
 static void begin_write(Conn *c) {
         c->state = CONN_WRITE;
         c->after_write = c->x.close_after ? CONN_CLOSED : CONN_HEAD;
         if (c->x.held) {
                 /* Nothing is read meanwhile; a hang-up is seen on writing. */
                 c->x.held = false;
-                if (conn_want(c, 0) < 0)
-                        return;
                 list_unlink(c->w, c);
                 held_append(c->w, c);
                 c->state = CONN_HELD;
@@ -612,16 +594,8 @@ static void conn_run(Conn *c) {
                                 break;
                         }
                         e = SSL_get_error(c->ssl, r);
-                        if (e == SSL_ERROR_WANT_READ) {
-                                if (conn_want(c, EPOLLIN) < 0)
-                                        goto close;
+                        if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
                                 return;
-                        }
-                        if (e == SSL_ERROR_WANT_WRITE) {
-                                if (conn_want(c, EPOLLOUT) < 0)
-                                        goto close;
-                                return;
-                        }
                         log_debug("TLS handshake failed: %s",
                                   ERR_reason_error_string(ERR_peek_last_error()) ?: "closed");
                         goto close;
@@ -703,16 +677,8 @@ static void conn_run(Conn *c) {
                                 break;
                         }
                         e = SSL_get_error(c->ssl, 0);
-                        if (e == SSL_ERROR_WANT_WRITE) {
-                                if (conn_want(c, EPOLLOUT) < 0)
-                                        goto close;
+                        if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
                                 return;
-                        }
-                        if (e == SSL_ERROR_WANT_READ) {
-                                if (conn_want(c, EPOLLIN) < 0)
-                                        goto close;
-                                return;
-                        }
                         goto close;
                 }
 
@@ -733,7 +699,12 @@ static void accept_some(Worker *w) {
         HttpServer *s = w->s;
 
         for (int i = 0; i < ACCEPT_BURST; i++) {
-                struct epoll_event ev = {.events = EPOLLIN};
+                /* Edge-triggered, for both directions, set once: every step
+                 * of conn_run() goes on until TLS would block (and so the
+                 * socket did), so a new edge follows whatever comes next,
+                 * and waiting for the other direction or holding an answer
+                 * costs no epoll_ctl(). */
+                struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
                 int one = 1, fd;
                 Conn *c;
 
@@ -767,12 +738,10 @@ static void accept_some(Worker *w) {
                 c->w = w;
                 c->fd = fd;
                 c->state = CONN_HANDSHAKE;
-                c->events = EPOLLIN;
                 c->last_active = now_usec();
                 list_append(w, c);
                 ev.data.ptr = c;
                 if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-                        c->events = 0;
                         conn_free(c);
                 }
         }

@@ -15,10 +15,13 @@
 
 #include "confnode/basic/log.h"
 
-/* The writer commits once STORE_BATCH_MIN records are queued, or
- * STORE_BATCH_WAIT_NSEC after the first of them, whichever comes first. */
-#define STORE_BATCH_MIN 256u
-#define STORE_BATCH_WAIT_NSEC 5000000L
+/* Under load the writer commits once STORE_BATCH_MIN records are queued,
+ * or STORE_BATCH_WAIT_NSEC after the first of them, whichever comes first.
+ * A record that comes after STORE_IDLE_NSEC without a commit (a quiet
+ * verifier, one node booting) is committed at once. */
+#define STORE_BATCH_MIN 1024u
+#define STORE_BATCH_WAIT_NSEC 20000000L
+#define STORE_IDLE_NSEC 100000000L
 
 typedef enum ItemKind {
         ITEM_DECISION,
@@ -61,6 +64,7 @@ struct Store {
         uint64_t seq_queued;    /* records ever queued */
         uint64_t seq_committed; /* records ever taken off the queue and written (or failed) */
         uint64_t batches, errors;
+        uint64_t last_commit_nsec; /* CLOCK_MONOTONIC, the writer's */
         int first_error;
         bool stopping;
         pthread_t writer;
@@ -305,6 +309,13 @@ out:
         *ret_error = error;
 }
 
+static uint64_t monotonic_nsec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void *writer_main(void *userdata) {
         Store *s = userdata;
 
@@ -321,11 +332,12 @@ static void *writer_main(void *userdata) {
                         pthread_mutex_unlock(&s->lock);
                         break;
                 }
-                /* A commit costs far more than a row: give a small batch
-                 * a moment to grow. Nobody blocks on it (the server holds
-                 * answers, not threads), it only adds up to STORE_BATCH_WAIT
-                 * to an answer's latency. */
-                if (s->n_queued < STORE_BATCH_MIN && !s->stopping) {
+                /* A commit costs far more than a row: under load, give a
+                 * small batch a moment to grow. Nobody blocks on it (the
+                 * server holds answers, not threads), it only adds up to
+                 * STORE_BATCH_WAIT to an answer's latency. */
+                if (s->n_queued < STORE_BATCH_MIN && !s->stopping &&
+                    monotonic_nsec() - s->last_commit_nsec < (uint64_t)STORE_IDLE_NSEC) {
                         struct timespec until;
 
                         clock_gettime(CLOCK_MONOTONIC, &until);
@@ -346,6 +358,7 @@ static void *writer_main(void *userdata) {
                 pthread_mutex_unlock(&s->lock);
 
                 write_batch(s, batch, n, &failed, &error);
+                s->last_commit_nsec = monotonic_nsec();
                 while (batch) {
                         Item *next = batch->next;
                         item_free(batch);

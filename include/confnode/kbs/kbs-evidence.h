@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <json-c/json.h>
+#include <openssl/types.h>
 
 #include "confnode/basic/cleanup.h"
 #include "confnode/kbs/kbs-proto.h"
@@ -49,6 +50,10 @@ typedef struct KbsTpmEvidence {
          * DER SubjectPublicKeyInfo, that DER. tpm_public_key_load() reads
          * both. Absent for Azure, whose AK is in the HCL report. */
         KbsBlob ak_public;
+        /* The AK as OpenSSL's key, when kbs_evidence_from_json() made one
+         * from ak_tpmt_public while checking it against ak_public (so the
+         * appraisal need not import it again); NULL otherwise. Owned. */
+        EVP_PKEY *ak_key;
         KbsBlob eventlog;  /* TCG2 crypto-agile log; may be absent */
         TpmPcrValues pcrs; /* the values the quote covers */
 } KbsTpmEvidence;
