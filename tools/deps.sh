@@ -12,7 +12,6 @@ CONFNODE_PACKAGES=(
         libcurl4-openssl-dev libsqlite3-dev libblkid-dev sqlite3 curl
         qemu-system-x86 ovmf mmdebstrap cryptsetup e2fsprogs socat
         python3 python3-yaml jq systemd openssl
-        nettle-dev libgmp-dev
 )
 
 confnode_install_deps() {

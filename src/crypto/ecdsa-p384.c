@@ -1,23 +1,22 @@
 #include "confnode/crypto/ecdsa-p384.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
-#include <gmp.h>
-#include <nettle/ecc-curve.h>
-#include <nettle/ecc.h>
-#include <nettle/ecdsa.h>
-#include <nettle/sha2.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "confnode/basic/cleanup.h"
+#include "confnode/basic/evp-fetch.h"
+#include "confnode/crypto/p384.h"
 
 #define P384_COORD_SIZE 48
+#define SHA384_SIZE 48
 
 /* The public point as OpenSSL encodes it: 0x04 || X || Y. */
-static int ecdsa_p384_public_point(EVP_PKEY *key, uint8_t out[static 1 + 2 * P384_COORD_SIZE]) {
+static int ecdsa_p384_public_point(EVP_PKEY *key, uint8_t out[static P384_POINT_SIZE]) {
         char group[32];
         size_t n = 0;
 
@@ -31,52 +30,64 @@ static int ecdsa_p384_public_point(EVP_PKEY *key, uint8_t out[static 1 + 2 * P38
         /* OpenSSL hands out the point in the form it was given; ask for
          * the uncompressed one. */
         if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out,
-                                            1 + 2 * P384_COORD_SIZE, &n) != 1 ||
-            n != 1 + 2 * P384_COORD_SIZE || out[0] != 0x04) {
+                                            P384_POINT_SIZE, &n) != 1 ||
+            n != P384_POINT_SIZE || out[0] != 0x04) {
                 ERR_clear_error();
                 return -EOPNOTSUPP;
         }
         return 0;
 }
 
+int ecdsa_p384_key_new(EVP_PKEY *key, P384Key **ret) {
+        uint8_t point[P384_POINT_SIZE];
+        int r;
+
+        if (!key || !ret)
+                return -EINVAL;
+        r = ecdsa_p384_public_point(key, point);
+        if (r < 0)
+                return r;
+        r = p384_key_new(point, ret);
+        return r == -EINVAL ? -EOPNOTSUPP : r;
+}
+
+/* A big-endian integer of any length as 48 bytes; false if it does not fit,
+ * which makes it at least 2^384, above n, so no valid r or s. */
+static bool ecdsa_p384_scalar(const uint8_t *in, size_t size, uint8_t out[static P384_SCALAR_SIZE]) {
+        while (size > P384_SCALAR_SIZE) {
+                if (*in != 0)
+                        return false;
+                in++;
+                size--;
+        }
+        memset(out, 0, P384_SCALAR_SIZE - size);
+        if (size > 0)
+                memcpy(out + P384_SCALAR_SIZE - size, in, size);
+        return true;
+}
+
 int ecdsa_p384_verify_sha384(EVP_PKEY *key, const void *msg, size_t size, const uint8_t *r,
                              size_t r_size, const uint8_t *s, size_t s_size) {
-        uint8_t point[1 + 2 * P384_COORD_SIZE], digest[SHA384_DIGEST_SIZE];
-        const struct ecc_curve *curve = nettle_get_secp_384r1();
-        struct sha384_ctx sha;
-        struct ecc_point pub;
-        struct dsa_signature sig;
-        mpz_t x, y;
-        int r_ok, ok;
+        uint8_t point[P384_POINT_SIZE], digest[SHA384_SIZE], r48[P384_SCALAR_SIZE],
+                s48[P384_SCALAR_SIZE];
+        const EVP_MD *md;
+        int e;
 
         if (!key || (!msg && size > 0) || !r || !s)
                 return -EINVAL;
-        int e = ecdsa_p384_public_point(key, point);
+        e = ecdsa_p384_public_point(key, point);
         if (e < 0)
                 return e;
 
-        sha384_init(&sha);
-        sha384_update(&sha, size, msg);
-        sha384_digest(&sha, sizeof(digest), digest);
-
-        mpz_inits(x, y, NULL);
-        mpz_import(x, P384_COORD_SIZE, 1, 1, 1, 0, point + 1);
-        mpz_import(y, P384_COORD_SIZE, 1, 1, 1, 0, point + 1 + P384_COORD_SIZE);
-        ecc_point_init(&pub, curve);
-        /* Checks that the point is on the curve. */
-        r_ok = ecc_point_set(&pub, x, y);
-        mpz_clears(x, y, NULL);
-        if (!r_ok) {
-                ecc_point_clear(&pub);
-                return -EOPNOTSUPP;
+        md = evp_fetch_md(EVP_FETCH_SHA384);
+        if (!md || EVP_Digest(size > 0 ? msg : "", size, digest, NULL, md, NULL) != 1) {
+                ERR_clear_error();
+                return -EIO;
         }
-
-        dsa_signature_init(&sig);
-        mpz_import(sig.r, r_size, 1, 1, 1, 0, r);
-        mpz_import(sig.s, s_size, 1, 1, 1, 0, s);
-        /* nettle rejects r or s outside [1, q-1] itself. */
-        ok = ecdsa_verify(&pub, sizeof(digest), digest, &sig);
-        dsa_signature_clear(&sig);
-        ecc_point_clear(&pub);
-        return ok ? 0 : -EKEYREJECTED;
+        if (!ecdsa_p384_scalar(r, r_size, r48) || !ecdsa_p384_scalar(s, s_size, s48))
+                return -EKEYREJECTED;
+        e = p384_verify(point, digest, r48, s48);
+        /* A point OpenSSL took but that is not on the curve: the caller may
+         * let OpenSSL say no. */
+        return e == -EINVAL ? -EOPNOTSUPP : e;
 }

@@ -82,7 +82,10 @@ DEFINE_CLEANUP(SnpEndorsement, snp_endorsement_free)
  * whole DER). Returns 0 and the endorsement, or a negative errno that
  * matches the reason in *v: -EOPNOTSUPP unsupported, -EPROTO signing_key,
  * -ENOKEY cert_missing, -EPERM ark_untrusted, -EACCES cert_chain,
- * -EKEYEXPIRED cert_expired. -ENOMEM leaves the reason NULL. */
+ * -EKEYEXPIRED cert_expired. -ENOMEM leaves the reason NULL. The
+ * endorsement carries the key's P-384 table (a few milliseconds to build)
+ * so that every report checked with it later is fast: it is made to be
+ * kept, as the verifier's cache does. */
 int snp_verify_chain(const SnpReport *rep, STACK_OF(X509) *certs, STACK_OF(X509) *trusted_arks,
                      const time_t *at, SnpEndorsement **ret, SnpVerdict *v);
 
