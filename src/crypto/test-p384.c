@@ -20,7 +20,7 @@
 #include "confnode/basic/openssl-cleanup.h"
 #include "confnode/crypto/p384.h"
 
-#define DIFF_KEYS 250
+#define DIFF_KEYS 150
 #define DIFF_MESSAGES 8
 
 static const uint8_t p384_n_bytes[48] = {

@@ -9,6 +9,7 @@
 #include "confnode/evidence/snp-verify.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,13 @@
 struct SnpEndorsement {
         X509 *cert; /* the VCEK or VLEK */
         EVP_PKEY *key;
-        /* The same key with its table of multiples, built with the
-         * endorsement: the verifier's cache shares endorsements between
-         * threads, so nothing in here is filled in later. */
-        P384Key *p384;
+        /* The same key with its table of multiples, once
+         * snp_endorsement_add_table() made it: the verifier's cache shares
+         * endorsements between threads, so it is published atomically and
+         * never changes after that. table_refused: the key is one our
+         * P-384 code does not take (OpenSSL checks its signatures). */
+        _Atomic(P384Key *) p384;
+        atomic_bool table_refused;
         SnpCertRole role;
         SnpCertTcb tcb;
         bool has_tcb;
@@ -54,7 +58,7 @@ void snp_endorsement_free(SnpEndorsement *e) {
                 return;
         X509_free(e->cert);
         EVP_PKEY_free(e->key);
-        p384_key_free(e->p384);
+        p384_key_free(atomic_load_explicit(&e->p384, memory_order_acquire));
         free(e);
 }
 
@@ -408,12 +412,8 @@ static int snp_verify_key_type(EVP_PKEY *key, SnpVerdict *v) {
         return 0;
 }
 
-/* key_table: whether to build the VCEK's table of multiples (a few
- * milliseconds, won back after a dozen signatures): for an endorsement
- * made to be kept, not for the one report of snp_verify(). */
-static int snp_verify_chain_full(const SnpReport *rep, STACK_OF(X509) *certs,
-                                 STACK_OF(X509) *trusted_arks, const time_t *at, bool key_table,
-                                 SnpEndorsement **ret, SnpVerdict *v) {
+int snp_verify_chain(const SnpReport *rep, STACK_OF(X509) *certs, STACK_OF(X509) *trusted_arks,
+                     const time_t *at, SnpEndorsement **ret, SnpVerdict *v) {
         _cleanup_(snp_endorsement_freep) SnpEndorsement *e = NULL;
         X509 *key_cert = NULL, *ask = NULL, *ark = NULL;
         SnpCertRole want;
@@ -456,13 +456,6 @@ static int snp_verify_chain_full(const SnpReport *rep, STACK_OF(X509) *certs,
         r = snp_verify_key_type(e->key, v);
         if (r < 0)
                 return r;
-        /* Without the table (not wanted, or a point our code refuses and
-         * OpenSSL took), the signature takes the slower path. */
-        if (key_table) {
-                r = ecdsa_p384_key_new(e->key, &e->p384);
-                if (r == -ENOMEM)
-                        return r;
-        }
         e->role = want;
         r = snp_cert_tcb(key_cert, &e->tcb);
         if (r == -EBADMSG)
@@ -479,9 +472,28 @@ static int snp_verify_chain_full(const SnpReport *rep, STACK_OF(X509) *certs,
         return 0;
 }
 
-int snp_verify_chain(const SnpReport *rep, STACK_OF(X509) *certs, STACK_OF(X509) *trusted_arks,
-                     const time_t *at, SnpEndorsement **ret, SnpVerdict *v) {
-        return snp_verify_chain_full(rep, certs, trusted_arks, at, true, ret, v);
+int snp_endorsement_add_table(SnpEndorsement *e) {
+        P384Key *k = NULL, *none = NULL;
+        int r;
+
+        if (!e)
+                return -EINVAL;
+        if (atomic_load_explicit(&e->p384, memory_order_acquire) ||
+            atomic_load_explicit(&e->table_refused, memory_order_relaxed))
+                return 0;
+        r = ecdsa_p384_key_new(e->key, &k);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* Not a point our code takes: OpenSSL checks its reports. */
+                atomic_store_explicit(&e->table_refused, true, memory_order_relaxed);
+                return 0;
+        }
+        /* Two threads may build it at once; the first one's stays. */
+        if (!atomic_compare_exchange_strong_explicit(&e->p384, &none, k, memory_order_acq_rel,
+                                                     memory_order_acquire))
+                p384_key_free(k);
+        return 0;
 }
 
 static int snp_verify_signature_openssl(const SnpReport *rep, EVP_PKEY *key, const uint8_t *be_r,
@@ -533,6 +545,7 @@ static int snp_verify_signature_table(const SnpReport *rep, const P384Key *key,
 
 static int snp_verify_signature(const SnpReport *rep, const SnpEndorsement *e) {
         uint8_t be_r[SNP_SIGNATURE_COMPONENT_SIZE], be_s[SNP_SIGNATURE_COMPONENT_SIZE];
+        P384Key *table = atomic_load_explicit(&e->p384, memory_order_acquire);
         EVP_PKEY *key = e->key;
         int r;
 
@@ -545,8 +558,8 @@ static int snp_verify_signature(const SnpReport *rep, const SnpEndorsement *e) {
         /* The key's table first (about 7x OpenSSL 3.0's speed on P-384,
          * bench/bench-snp), then our code without it (about 1.6x); OpenSSL
          * for a key neither takes. */
-        if (e->p384) {
-                r = snp_verify_signature_table(rep, e->p384, be_r, be_s);
+        if (table) {
+                r = snp_verify_signature_table(rep, table, be_r, be_s);
                 if (r != -EIO)
                         return r;
         }
@@ -725,7 +738,7 @@ int snp_verify(const uint8_t *data, size_t size, STACK_OF(X509) *certs,
                                          "The report does not parse: %s",
                                          parse_error_string(&perr, buf, sizeof(buf)));
         }
-        r = snp_verify_chain_full(rep, certs, trusted_arks, at, false, &e, v);
+        r = snp_verify_chain(rep, certs, trusted_arks, at, &e, v);
         if (r < 0)
                 return r;
         return snp_verify_report(rep, e, v);

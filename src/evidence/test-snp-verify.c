@@ -497,14 +497,23 @@ static void test_cached(void **state) {
         assert_int_equal(snp_report_parse(r, sizeof(r), &rep, NULL), 0);
         assert_int_equal(snp_verify_chain(rep, certs, trusted, &p->now, &e, &v), 0);
         assert_true(v.chain_checked);
-        for (int i = 0; i < 3; i++) {
-                _cleanup_(snp_report_freep) SnpReport *again = NULL;
+        for (int i = 0; i < 6; i++) {
+                _cleanup_(snp_report_freep) SnpReport *again = NULL, *bad = NULL;
 
+                /* From the fourth report on, with the key's table (added
+                 * twice: the second call keeps the first table). */
+                if (i == 3 || i == 4)
+                        assert_int_equal(snp_endorsement_add_table(e), 0);
                 r[0x50] = (uint8_t) i; /* report_data */
                 test_snp_sign(r, p->vcek_key);
                 assert_int_equal(snp_report_parse(r, sizeof(r), &again, NULL), 0);
                 assert_int_equal(snp_verify_report(again, e, &v), 0);
                 assert_true(v.chain_checked && v.signature_checked);
+                /* Either way a flipped bit in the signed bytes is caught. */
+                r[0x51] ^= 0x01;
+                assert_int_equal(snp_report_parse(r, sizeof(r), &bad, NULL), 0);
+                assert_int_equal(snp_verify_report(bad, e, &v), -EKEYREJECTED);
+                r[0x51] ^= 0x01;
         }
         test_snp_set_signing_key(r, SNP_SIGNING_KEY_VLEK);
         snp_report_free(TAKE_PTR(rep));

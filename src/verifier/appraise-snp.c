@@ -383,6 +383,12 @@ int appraise_snp_signature(AppraiseCtx *c, const SnpReport *rep) {
         snp_cache_count(c->appraiser, entry != NULL);
         if (entry) {
                 snp_chain_pass(c, &entry->chain, true);
+                /* A chip seen again is likely to be seen often: its key's
+                 * table makes every later report's signature check about
+                 * four times faster (a chip seen once never pays for it). */
+                r = snp_endorsement_add_table(entry->endorsement);
+                if (r < 0)
+                        return appraise_error(c, r);
                 r = snp_verify_report(rep, entry->endorsement, &v);
                 v.at = c->in->at;
                 snp_report_result(c, r, &v);
