@@ -2,8 +2,11 @@
  * 0xff do not stand for themselves: they edit a valid JWE made at start-up
  * for our own P-256 (or, with bit 0 of the next byte, RSA) key, as pairs of
  * a 16-bit offset and a byte to XOR there, so the fuzzer also reaches the
- * key unwrap and the GCM check, which random JSON never does. */
+ * key unwrap and the GCM check, which random JSON never does. Inputs
+ * starting with 0xfe encrypt the rest of the input to one of the keys (bit
+ * 0 of the next byte; bit 1 adds an "aad") and must decrypt to it again. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +49,22 @@ static void fuzz_jwe_one(const uint8_t *data, size_t size) {
         }
 }
 
+static void fuzz_jwe_roundtrip(int which, bool aad, const uint8_t *data, size_t size) {
+        _cleanup_(secret_freep) Secret *s = NULL;
+        _cleanup_free_ char *json = NULL;
+        size_t n = 0;
+
+        if (size == 0)
+                return;
+        if (jwe_encrypt(ephemeral_key_pkey(fuzz_key[which]), ephemeral_key_alg(fuzz_key[which]),
+                        data, size, aad ? "YWFk" : NULL, &json, &n) < 0 ||
+            n != strlen(json))
+                abort();
+        if (jwe_decrypt_json(json, n, ephemeral_key_pkey(fuzz_key[which]), &s, NULL) < 0 ||
+            s->size != size || memcmp(s->data, data, size) != 0)
+                abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_free_ uint8_t *edited = NULL;
         size_t n;
@@ -53,6 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
         if (!fuzz_key[0] && fuzz_jwe_init() < 0)
                 abort();
+        if (size >= 2 && data[0] == 0xfe) {
+                fuzz_jwe_roundtrip(data[1] & 1, data[1] & 2, data + 2, size - 2);
+                return 0;
+        }
         if (size < 2 || data[0] != 0xff) {
                 fuzz_jwe_one(data, size);
                 return 0;

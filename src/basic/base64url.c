@@ -21,17 +21,11 @@ size_t base64url_decoded_size(size_t len) {
         return len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
 }
 
-static char *base64url_encode_with(const char *alphabet, bool pad, const void *data, size_t n) {
+/* Writes the encoding of n bytes at s and returns the characters written. */
+static size_t base64url_write(const char *alphabet, bool pad, const void *data, size_t n, char *s) {
         const uint8_t *p = data;
-        size_t len, o = 0, i;
-        char *s;
+        size_t o = 0, i;
 
-        if (n > (SIZE_MAX - 8) / 4 * 3)
-                return NULL;
-        len = pad ? (n + 2) / 3 * 4 : base64url_encoded_size(n);
-        s = malloc(len + 1);
-        if (!s)
-                return NULL;
         for (i = 0; i + 3 <= n; i += 3) {
                 uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
 
@@ -56,8 +50,25 @@ static char *base64url_encode_with(const char *alphabet, bool pad, const void *d
                 if (pad)
                         s[o++] = '=';
         }
-        s[o] = 0;
+        return o;
+}
+
+static char *base64url_encode_with(const char *alphabet, bool pad, const void *data, size_t n) {
+        size_t len;
+        char *s;
+
+        if (n > (SIZE_MAX - 8) / 4 * 3)
+                return NULL;
+        len = pad ? (n + 2) / 3 * 4 : base64url_encoded_size(n);
+        s = malloc(len + 1);
+        if (!s)
+                return NULL;
+        s[base64url_write(alphabet, pad, data, n, s)] = 0;
         return s;
+}
+
+size_t base64url_encode_to(const void *data, size_t n, char *buf) {
+        return base64url_write(base64url_alphabet, false, data, n, buf);
 }
 
 char *base64url_encode(const void *data, size_t n) {

@@ -151,6 +151,29 @@ static void test_long(void **state) {
         }
 }
 
+/* Writing into a caller's buffer gives what the allocating encoder gives,
+ * and not a byte more. */
+static void test_encode_to(void **state) {
+        uint8_t data[64];
+        char buf[100];
+        (void)state;
+
+        for (size_t i = 0; i < sizeof(data); i++)
+                data[i] = (uint8_t)(i * 37 + 11);
+        for (size_t n = 0; n <= sizeof(data); n++) {
+                _cleanup_free_ char *want = base64url_encode(data, n);
+                size_t len;
+
+                assert_non_null(want);
+                memset(buf, '#', sizeof(buf));
+                len = base64url_encode_to(data, n, buf);
+                assert_int_equal(len, strlen(want));
+                assert_int_equal(len, base64url_encoded_size(n));
+                assert_memory_equal(buf, want, len);
+                assert_int_equal(buf[len], '#');
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_rfc4648_vectors),
@@ -159,6 +182,7 @@ int main(void) {
                 cmocka_unit_test(test_bounds),
                 cmocka_unit_test(test_std),
                 cmocka_unit_test(test_long),
+                cmocka_unit_test(test_encode_to),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -26,6 +27,13 @@
  * _JWK_ALG_INVALID for a key that carries none. */
 void jose_pkey_mark_checked(EVP_PKEY *key, int alg);
 int jose_pkey_checked_alg(EVP_PKEY *key);
+
+/* The public point of a P-256 key, uncompressed (0x04 || X || Y, 65
+ * bytes). jwk_to_pkey() keeps a copy with each EC key it makes, set
+ * before the key is handed out, so threads sharing the key only read it;
+ * for other keys the point is taken out through the provider (a few
+ * microseconds). -EINVAL if key is not a P-256 key. */
+int jose_pkey_p256_point(EVP_PKEY *key, uint8_t ret[static 65]);
 
 /* The string member name of obj: -ENOENT if absent (or null), -EBADMSG if
  * not a string. The pointer stays valid as long as obj. */

@@ -12,11 +12,11 @@
 #include <openssl/rsa.h>
 
 #include "confnode/basic/base64url.h"
-#include "confnode/basic/canonical-json.h"
 #include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/json-parse.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/basic/log.h"
+#include "ecdh-p256-internal.h"
 #include "jose-internal.h"
 
 #define JWE_CEK_SIZE 32                /* A256GCM */
@@ -24,6 +24,12 @@
 #define JWE_GCM_TAG_SIZE 16            /* RFC 7518 5.3: 128-bit tag */
 #define JWE_KW_SIZE (JWE_CEK_SIZE + 8) /* RFC 3394: n 64-bit blocks + 1 */
 #define JWE_MAX_APX 256u               /* bytes of apu / apv we hash */
+/* What jwe_encrypt() draws at once: CEK || IV || ECDH-ES scalar. */
+#define JWE_FRESH_K (JWE_CEK_SIZE + JWE_GCM_IV_SIZE)
+#define JWE_FRESH_SIZE (JWE_FRESH_K + ECDH_P256_SCALAR_SIZE)
+/* The protected header we write: 173 characters for ECDH-ES+A256KW. */
+#define JWE_HEADER_MAX 256
+#define JWE_HEADER_B64_MAX (JWE_HEADER_MAX / 3 * 4 + 4)
 
 static const JsonParseLimits jwe_json_limits = {
         .max_size = JWE_MAX_SIZE,
@@ -257,10 +263,10 @@ static int jwe_concat_kdf(const Secret *z, const uint8_t *apu, size_t apu_size, 
         return 0;
 }
 
-/* Z = the x coordinate of our private key times their public point.
- * check_peer asks OpenSSL to check the peer's key again; a key that
- * jwe_check_recipient() accepted was checked (point on P-256) already. */
-static int jwe_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, bool check_peer, Secret **ret) {
+/* The agent's Z: the x coordinate of our private key times the sender's
+ * ephemeral point, which OpenSSL checks once more here. (The verifier's
+ * side is ecdh-p256.c.) */
+static int jwe_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, Secret **ret) {
         _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
                 EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
         _cleanup_(secret_freep) Secret *z = NULL;
@@ -269,7 +275,7 @@ static int jwe_ecdh(EVP_PKEY *priv, EVP_PKEY *peer, bool check_peer, Secret **re
 
         if (!ctx)
                 return -ENOMEM;
-        if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer_ex(ctx, peer, check_peer ? 1 : 0) != 1 ||
+        if (EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer_ex(ctx, peer, 1) != 1 ||
             EVP_PKEY_derive(ctx, NULL, &len) != 1 || len == 0) {
                 ERR_clear_error();
                 return -EBADMSG;
@@ -349,7 +355,7 @@ static int jwe_unwrap_ecdh(const Jwe *jwe, EVP_PKEY *key, Secret *cek, const cha
                 return jwe_fail(ret_reason, -EBADMSG, "jwe.encrypted_key_size",
                                 "encrypted_key is not a wrapped 256-bit key");
 
-        r = jwe_ecdh(key, epk, true, &z);
+        r = jwe_ecdh(key, epk, &z);
         if (r == -EBADMSG)
                 return jwe_fail(ret_reason, r, "jwe.epk_invalid", "ECDH with epk failed");
         if (r < 0)
@@ -545,21 +551,37 @@ int jwe_decrypt_json(const void *data, size_t size, EVP_PKEY *key, Secret **ret,
         return jwe_decrypt(jwe, key, ret, ret_reason);
 }
 
-/* The verifier's side of ECDH-ES+A256KW: a fresh P-256 key of our own,
- * Z with the recipient, the KEK from the Concat KDF, the CEK wrapped. */
-static int jwe_wrap_ecdh(EVP_PKEY *recipient, const Secret *cek, json_object *header,
-                         uint8_t *ret_wrapped, size_t *ret_size) {
-        _cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = NULL;
-        _cleanup_(json_object_putp) json_object *epk = NULL;
+/* The verifier's side of ECDH-ES+A256KW: k*G as our ephemeral key (its
+ * point goes to ret_epk), Z as the x coordinate of k times the
+ * recipient's point, the KEK from the Concat KDF, the CEK wrapped. k is
+ * fresh for every JWE; if it is out of range another is drawn into k's
+ * place. */
+static int jwe_wrap_ecdh(EVP_PKEY *recipient, const Secret *cek,
+                         uint8_t k[static ECDH_P256_SCALAR_SIZE],
+                         uint8_t ret_epk[static ECDH_P256_POINT_SIZE], uint8_t *ret_wrapped,
+                         size_t *ret_size) {
         _cleanup_(secret_freep) Secret *z = NULL, *kek = NULL;
+        uint8_t peer[ECDH_P256_POINT_SIZE];
         int r;
 
-        /* A fresh key for every JWE, from P-256's parameters made once
-         * (EVP_PKEY_Q_keygen() builds them anew: twice the time). */
-        r = evp_fetch_ec_generate(EVP_FETCH_P256, &eph);
+        r = jose_pkey_p256_point(recipient, peer);
         if (r < 0)
-                return r == -ENOMEM ? r : -EIO;
-        r = jwe_ecdh(eph, recipient, false, &z);
+                return r;
+        r = secret_new(ECDH_P256_COORD_SIZE, &z);
+        if (r < 0)
+                return r;
+        for (unsigned attempt = 0;; attempt++) {
+                r = ecdh_p256_derive(k, peer, ret_epk, z);
+                if (r != -ERANGE)
+                        break;
+                /* Four misses in a row (about 2^-128) mean a broken DRBG. */
+                if (attempt >= 3)
+                        return -EIO;
+                if (RAND_priv_bytes(k, ECDH_P256_SCALAR_SIZE) != 1) {
+                        ERR_clear_error();
+                        return -EIO;
+                }
+        }
         if (r == -EBADMSG)
                 return -EINVAL;
         if (r < 0)
@@ -570,13 +592,7 @@ static int jwe_wrap_ecdh(EVP_PKEY *recipient, const Secret *cek, json_object *he
         r = jwe_aes_kw(kek, true, cek->data, cek->size, ret_wrapped, ret_size);
         if (r < 0)
                 return r == -EBADMSG ? -EIO : r;
-
-        /* epk is the public JWK of our key without "alg", as Trustee writes it. */
-        r = jwk_from_pkey(eph, &epk);
-        if (r < 0)
-                return r;
-        json_object_object_del(epk, "alg");
-        return json_add(header, "epk", TAKE_PTR(epk));
+        return 0;
 }
 
 static int jwe_wrap_rsa(EVP_PKEY *recipient, const Secret *cek, uint8_t *ret_wrapped,
@@ -601,14 +617,6 @@ static int jwe_wrap_rsa(EVP_PKEY *recipient, const Secret *cek, uint8_t *ret_wra
         }
         *ret_size = len;
         return 0;
-}
-
-static int jwe_add_b64(json_object *obj, const char *name, const void *data, size_t n) {
-        _cleanup_free_ char *s = base64url_encode(data, n);
-
-        if (!s)
-                return -ENOMEM;
-        return json_add_string(obj, name, s);
 }
 
 static int jwe_check_recipient(EVP_PKEY *recipient, JwkAlg alg) {
@@ -636,21 +644,92 @@ static int jwe_check_recipient(EVP_PKEY *recipient, JwkAlg alg) {
         return 0;
 }
 
+/* Text assembled in a buffer sized beforehand: with p NULL it only
+ * counts, so one function both sizes and writes. */
+typedef struct JweText {
+        char *p;
+        size_t n;
+} JweText;
+
+static void jwe_put(JweText *t, const char *s) {
+        size_t n = strlen(s);
+
+        if (t->p)
+                memcpy(t->p + t->n, s, n);
+        t->n += n;
+}
+
+static void jwe_put_b64(JweText *t, const void *data, size_t size) {
+        if (t->p)
+                t->n += base64url_encode_to(data, size, t->p + t->n);
+        else
+                t->n += base64url_encoded_size(size);
+}
+
+/* The protected header, written out rather than built as json-c objects
+ * and canonicalized. Trustee's clients compute the AAD by re-serializing
+ * the header they parsed (serde_json: "alg", "enc", then the other
+ * members in sorted order, no whitespace); these members in this order
+ * are also the canonical form (RFC 8785), as test-jwe checks, so the AAD
+ * they compute is the one we use. epk is the public JWK of the ephemeral
+ * key without "alg", as Trustee writes it. Every value is ASCII that JSON
+ * needs no escape for. */
+static void jwe_header_text(JweText *t, JwkAlg alg, const uint8_t *epk) {
+        jwe_put(t, "{\"alg\":\"");
+        jwe_put(t, jwk_alg_to_string(alg));
+        jwe_put(t, "\",\"enc\":\"A256GCM\"");
+        if (epk) {
+                jwe_put(t, ",\"epk\":{\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"");
+                jwe_put_b64(t, epk + 1, ECDH_P256_COORD_SIZE);
+                jwe_put(t, "\",\"y\":\"");
+                jwe_put_b64(t, epk + 1 + ECDH_P256_COORD_SIZE, ECDH_P256_COORD_SIZE);
+                jwe_put(t, "\"}");
+        }
+        jwe_put(t, "}");
+}
+
+/* The flattened JSON, members in the order Trustee's KBS serializes its
+ * Response, as json-c printed it before (plain, no escaped slashes): all
+ * values are base64url, which JSON does not escape. */
+static void jwe_out_text(JweText *t, const char *protected_b64, const uint8_t *wrapped,
+                         size_t wrapped_size, const char *aad_b64, const uint8_t *iv,
+                         const uint8_t *ciphertext, size_t size, const uint8_t *tag) {
+        jwe_put(t, "{\"protected\":\"");
+        jwe_put(t, protected_b64);
+        jwe_put(t, "\",\"encrypted_key\":\"");
+        jwe_put_b64(t, wrapped, wrapped_size);
+        if (aad_b64) {
+                jwe_put(t, "\",\"aad\":\"");
+                jwe_put(t, aad_b64);
+        }
+        jwe_put(t, "\",\"iv\":\"");
+        jwe_put_b64(t, iv, JWE_GCM_IV_SIZE);
+        jwe_put(t, "\",\"ciphertext\":\"");
+        jwe_put_b64(t, ciphertext, size);
+        jwe_put(t, "\",\"tag\":\"");
+        jwe_put_b64(t, tag, JWE_GCM_TAG_SIZE);
+        jwe_put(t, "\"}");
+}
+
+static void jwe_fresh_wipe(uint8_t (*fresh)[JWE_FRESH_SIZE]) {
+        memory_wipe(*fresh, sizeof(*fresh));
+}
+
 int jwe_encrypt(EVP_PKEY *recipient, JwkAlg alg, const void *plaintext, size_t size,
                 const char *aad_b64, char **ret, size_t *ret_size) {
-        _cleanup_(json_object_putp) json_object *header = json_object_new_object();
-        _cleanup_(json_object_putp) json_object *out = json_object_new_object();
         _cleanup_(secret_freep) Secret *cek = NULL;
-        _cleanup_free_ char *header_text = NULL, *protected_b64 = NULL, *aad = NULL;
+        _cleanup_free_ char *aad = NULL, *out = NULL;
         _cleanup_free_ uint8_t *ciphertext = NULL;
+        _cleanup_(jwe_fresh_wipe) uint8_t fresh[JWE_FRESH_SIZE];
         uint8_t wrapped[JWE_MAX_ENCRYPTED_KEY], iv[JWE_GCM_IV_SIZE], tag[JWE_GCM_TAG_SIZE];
-        size_t wrapped_size = 0, header_size, aad_size;
-        const char *text;
-        char *s;
+        uint8_t epk[ECDH_P256_POINT_SIZE];
+        char header[JWE_HEADER_MAX], protected_b64[JWE_HEADER_B64_MAX];
+        JweText t = {};
+        const char *gcm_aad = protected_b64;
+        size_t wrapped_size = 0, aad_size;
+        bool ecdh = alg == JWK_ALG_ECDH_ES_A256KW;
         int r;
 
-        if (!header || !out)
-                return -ENOMEM;
         if (size == 0 || size > JWE_MAX_SIZE / 2)
                 return -EINVAL;
         if (aad_b64 &&
@@ -663,69 +742,58 @@ int jwe_encrypt(EVP_PKEY *recipient, JwkAlg alg, const void *plaintext, size_t s
         r = secret_new(JWE_CEK_SIZE, &cek);
         if (r < 0)
                 return r;
-        /* Key and IV in one draw from the private DRBG: each call costs a
-         * getpid() (OpenSSL's fork check), a syscall. The IV is public;
-         * drawing it from the private generator takes nothing from it. The
-         * stack copy of the key is wiped. */
-        {
-                uint8_t fresh[JWE_CEK_SIZE + JWE_GCM_IV_SIZE];
-
-                if (RAND_priv_bytes(fresh, (int)sizeof(fresh)) != 1) {
-                        ERR_clear_error();
-                        return -EIO;
-                }
-                memcpy(cek->data, fresh, JWE_CEK_SIZE);
-                memcpy(iv, fresh + JWE_CEK_SIZE, sizeof(iv));
-                memory_wipe(fresh, sizeof(fresh));
+        /* Key, IV and (for ECDH-ES) the ephemeral scalar in one draw from
+         * the private DRBG: each call costs a getpid() (OpenSSL's fork
+         * check), a syscall. The IV is public; drawing it from the private
+         * generator takes nothing from it. The stack copy is wiped once
+         * the key is wrapped, and on every early return. */
+        if (RAND_priv_bytes(fresh, ecdh ? (int)sizeof(fresh) : JWE_FRESH_K) != 1) {
+                ERR_clear_error();
+                return -EIO;
         }
-        if ((r = json_add_string(header, "alg", jwk_alg_to_string(alg))) < 0 ||
-            (r = json_add_string(header, "enc", "A256GCM")) < 0)
-                return r;
-        if (alg == JWK_ALG_ECDH_ES_A256KW)
-                r = jwe_wrap_ecdh(recipient, cek, header, wrapped, &wrapped_size);
+        memcpy(cek->data, fresh, JWE_CEK_SIZE);
+        memcpy(iv, fresh + JWE_CEK_SIZE, sizeof(iv));
+        if (ecdh)
+                r = jwe_wrap_ecdh(recipient, cek, fresh + JWE_FRESH_K, epk, wrapped, &wrapped_size);
         else
                 r = jwe_wrap_rsa(recipient, cek, wrapped, &wrapped_size);
+        memory_wipe(fresh, sizeof(fresh));
         if (r < 0)
                 return r;
 
-        /* Trustee's clients compute the AAD by re-serializing the header
-         * they parsed (serde_json: "alg", "enc", then the other members in
-         * sorted order, no whitespace). For our members that is exactly
-         * the canonical form, so the AAD they compute is the one we use. */
-        r = canonical_json(header, &header_text, &header_size);
-        if (r < 0)
-                return r;
-        protected_b64 = base64url_encode(header_text, header_size);
-        if (!protected_b64)
-                return -ENOMEM;
-        r = jwe_aad(protected_b64, aad_b64, &aad, &aad_size);
-        if (r < 0)
-                return r;
+        t = (JweText){};
+        jwe_header_text(&t, alg, ecdh ? epk : NULL);
+        if (t.n >= JWE_HEADER_MAX)
+                return -EIO;
+        t = (JweText){.p = header};
+        jwe_header_text(&t, alg, ecdh ? epk : NULL);
+        protected_b64[base64url_encode_to(header, t.n, protected_b64)] = 0;
+        aad_size = strlen(protected_b64);
+        if (aad_b64) {
+                r = jwe_aad(protected_b64, aad_b64, &aad, &aad_size);
+                if (r < 0)
+                        return r;
+                gcm_aad = aad;
+        }
         ciphertext = malloc(size);
         if (!ciphertext)
                 return -ENOMEM;
-        r = jwe_gcm(cek, true, iv, aad, aad_size, plaintext, size, ciphertext, tag);
+        r = jwe_gcm(cek, true, iv, gcm_aad, aad_size, plaintext, size, ciphertext, tag);
         if (r < 0)
                 return r == -EBADMSG ? -EIO : r;
 
-        /* Member order as Trustee's KBS serializes its Response. */
-        if ((r = json_add_string(out, "protected", protected_b64)) < 0 ||
-            (r = jwe_add_b64(out, "encrypted_key", wrapped, wrapped_size)) < 0 ||
-            (aad_b64 && (r = json_add_string(out, "aad", aad_b64)) < 0) ||
-            (r = jwe_add_b64(out, "iv", iv, sizeof(iv))) < 0 ||
-            (r = jwe_add_b64(out, "ciphertext", ciphertext, size)) < 0 ||
-            (r = jwe_add_b64(out, "tag", tag, sizeof(tag))) < 0)
-                return r;
-        text = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
-                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
-        if (!text)
+        /* Sized, then written: one allocation for the whole answer. */
+        t = (JweText){};
+        jwe_out_text(&t, protected_b64, wrapped, wrapped_size, aad_b64, iv, ciphertext, size, tag);
+        out = malloc(t.n + 1);
+        if (!out)
                 return -ENOMEM;
-        s = strdup(text);
-        if (!s)
-                return -ENOMEM;
-        *ret = s;
+        t = (JweText){.p = out};
+        jwe_out_text(&t, protected_b64, wrapped, wrapped_size, aad_b64, iv, ciphertext, size, tag);
+        out[t.n] = 0;
         if (ret_size)
-                *ret_size = strlen(s);
+                *ret_size = t.n;
+        *ret = TAKE_PTR(out);
         return 0;
 }
 

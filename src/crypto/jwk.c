@@ -18,6 +18,7 @@
 #include "jose-internal.h"
 
 #define JWK_P256_COORD 32
+#define JWK_P256_POINT (1 + 2 * JWK_P256_COORD)
 #define JWK_RSA_MAX_BYTES (JWK_RSA_MAX_BITS / 8)
 /* Public exponents longer than 8 bytes are not used by anyone honest. */
 #define JWK_RSA_MAX_E_BYTES 8
@@ -42,16 +43,49 @@ JwkAlg jwk_alg_from_string(const char *s) {
         return _JWK_ALG_INVALID;
 }
 
-static int jwk_checked_index = -1;
-static pthread_once_t jwk_checked_once = PTHREAD_ONCE_INIT;
+static int jwk_checked_index = -1, jwk_point_index = -1;
+static pthread_once_t jwk_ex_once = PTHREAD_ONCE_INIT;
 
-static void jwk_checked_index_init(void) {
+static void jwk_point_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+                           void *argp) {
+        (void)parent;
+        (void)ad;
+        (void)idx;
+        (void)argl;
+        (void)argp;
+        free(ptr);
+}
+
+/* EVP_PKEY_dup() copies ex_data pointers as they are; without this the
+ * copy and the original would both free the one point. The copy gets its
+ * own, or none if memory is short: it is only looked up again then. */
+static int jwk_point_dup(CRYPTO_EX_DATA *to, const CRYPTO_EX_DATA *from, void **from_d, int idx,
+                         long argl, void *argp) {
+        void *copy = NULL;
+
+        (void)to;
+        (void)from;
+        (void)idx;
+        (void)argl;
+        (void)argp;
+        if (*from_d) {
+                copy = malloc(JWK_P256_POINT);
+                if (copy)
+                        memcpy(copy, *from_d, JWK_P256_POINT);
+        }
+        *from_d = copy;
+        return 1;
+}
+
+static void jwk_ex_index_init(void) {
         jwk_checked_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_EVP_PKEY, 0, NULL, NULL, NULL,
                                                     NULL);
+        jwk_point_index = CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_EVP_PKEY, 0, NULL, NULL,
+                                                  jwk_point_dup, jwk_point_free);
 }
 
 void jose_pkey_mark_checked(EVP_PKEY *key, int alg) {
-        if (pthread_once(&jwk_checked_once, jwk_checked_index_init) != 0 || jwk_checked_index < 0)
+        if (pthread_once(&jwk_ex_once, jwk_ex_index_init) != 0 || jwk_checked_index < 0)
                 return;
         /* Without the mark the key is only checked again: nothing to report. */
         if (EVP_PKEY_set_ex_data(key, jwk_checked_index, (void *)(uintptr_t)(alg + 1)) != 1)
@@ -61,12 +95,29 @@ void jose_pkey_mark_checked(EVP_PKEY *key, int alg) {
 int jose_pkey_checked_alg(EVP_PKEY *key) {
         uintptr_t v;
 
-        if (pthread_once(&jwk_checked_once, jwk_checked_index_init) != 0 || jwk_checked_index < 0)
+        if (pthread_once(&jwk_ex_once, jwk_ex_index_init) != 0 || jwk_checked_index < 0)
                 return _JWK_ALG_INVALID;
         v = (uintptr_t)EVP_PKEY_get_ex_data(key, jwk_checked_index);
         if (v == 0 || v > _JWK_ALG_MAX)
                 return _JWK_ALG_INVALID;
         return (int)(v - 1);
+}
+
+/* Called only on a key nobody else holds yet: ex_data is not locked. */
+static void jwk_keep_point(EVP_PKEY *key, const uint8_t point[static JWK_P256_POINT]) {
+        uint8_t *copy;
+
+        if (pthread_once(&jwk_ex_once, jwk_ex_index_init) != 0 || jwk_point_index < 0)
+                return;
+        copy = malloc(JWK_P256_POINT);
+        if (!copy)
+                return;
+        memcpy(copy, point, JWK_P256_POINT);
+        /* Without the copy the point is only taken out of the key again. */
+        if (EVP_PKEY_set_ex_data(key, jwk_point_index, copy) != 1) {
+                free(copy);
+                ERR_clear_error();
+        }
 }
 
 static int jwk_fail(JwkError *err, int r, const char *member, const char *what) {
@@ -95,6 +146,27 @@ static bool jwk_is_p256(EVP_PKEY *key) {
                 return false;
         }
         return strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0;
+}
+
+int jose_pkey_p256_point(EVP_PKEY *key, uint8_t ret[static JWK_P256_POINT]) {
+        const uint8_t *kept = NULL;
+        size_t n = 0;
+
+        if (pthread_once(&jwk_ex_once, jwk_ex_index_init) == 0 && jwk_point_index >= 0)
+                kept = EVP_PKEY_get_ex_data(key, jwk_point_index);
+        if (kept) {
+                memcpy(ret, kept, JWK_P256_POINT);
+                return 0;
+        }
+        if (!jwk_is_p256(key))
+                return -EINVAL;
+        if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, ret,
+                                            JWK_P256_POINT, &n) != 1 ||
+            n != JWK_P256_POINT || ret[0] != 0x04) {
+                ERR_clear_error();
+                return -EINVAL;
+        }
+        return 0;
 }
 
 static int jwk_from_ec(EVP_PKEY *key, json_object *jwk) {
@@ -239,7 +311,9 @@ static int jwk_pkey_fromdata(const char *type, OSSL_PARAM *params, EVP_PKEY **re
         return 0;
 }
 
-static int jwk_ec_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkError *err) {
+/* keep_point keeps a copy of the point with the key for
+ * jose_pkey_p256_point(): a tee-pubkey is encrypted to twice per node. */
+static int jwk_ec_to_pkey(json_object *jwk, bool keep_point, EVP_PKEY **ret, JwkError *err) {
         _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = NULL;
         uint8_t point[1 + 2 * JWK_P256_COORD];
         const char *crv;
@@ -275,6 +349,8 @@ static int jwk_ec_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkError *err) {
                 return jwk_fail(err, r, "x", "x and y are not a point on P-256");
         if (r < 0)
                 return r == -ENOMEM ? r : -EIO;
+        if (keep_point)
+                jwk_keep_point(key, point);
         *ret = TAKE_PTR(key);
         return 0;
 }
@@ -365,7 +441,7 @@ int jwk_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkAlg *ret_alg, JwkError *err
         if (jose_string_is(kty, kty_len, "EC")) {
                 if (alg != JWK_ALG_ECDH_ES_A256KW)
                         return jwk_fail(err, -EOPNOTSUPP, "alg", "does not fit an EC key");
-                r = jwk_ec_to_pkey(jwk, &key, err);
+                r = jwk_ec_to_pkey(jwk, true, &key, err);
         } else if (jose_string_is(kty, kty_len, "RSA")) {
                 if (alg != JWK_ALG_RSA_OAEP_256)
                         return jwk_fail(err, -EOPNOTSUPP, "alg", "does not fit an RSA key");
@@ -394,7 +470,7 @@ int jwk_epk_to_pkey(json_object *jwk, EVP_PKEY **ret, JwkError *err) {
         r = jwk_no_private(jwk, err);
         if (r < 0)
                 return r;
-        return jwk_ec_to_pkey(jwk, ret, err);
+        return jwk_ec_to_pkey(jwk, false, ret, err);
 }
 
 int jwk_thumbprint(json_object *jwk, uint8_t ret[static JWK_THUMBPRINT_SIZE]) {

@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/obj_mac.h>
 #include <openssl/rand.h>
 
 #include "confnode/basic/base64url.h"
@@ -19,7 +21,7 @@
 #include "confnode/crypto/ephemeral-key.h"
 #include "confnode/crypto/jwe.h"
 #include "confnode/basic/openssl-cleanup.h"
-
+#include "ecdh-p256-internal.h"
 
 static const char plaintext[] = "a LUKS key for the state disk of node-7";
 
@@ -659,6 +661,345 @@ static void test_peer_response_epk(void **state) {
         }
 }
 
+/* The sender's ECDH on its own: edge scalars, refused scalars and points,
+ * and Z against OpenSSL's EVP_PKEY_derive() both ways. */
+static EVP_PKEY *p256_private(const uint8_t k[static ECDH_P256_SCALAR_SIZE]) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        _cleanup_(BN_freep) BIGNUM *d = BN_bin2bn(k, ECDH_P256_SCALAR_SIZE, NULL);
+        _cleanup_(OSSL_PARAM_BLD_freep) OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+        _cleanup_(OSSL_PARAM_freep) OSSL_PARAM *params = NULL;
+        EVP_PKEY *key = NULL;
+
+        assert_non_null(ctx);
+        assert_non_null(d);
+        assert_non_null(bld);
+        assert_int_equal(
+                OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0),
+                1);
+        assert_int_equal(OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d), 1);
+        params = OSSL_PARAM_BLD_to_param(bld);
+        assert_non_null(params);
+        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_KEYPAIR, params), 1);
+        return key;
+}
+
+static EVP_PKEY *p256_public(const uint8_t point[static ECDH_P256_POINT_SIZE]) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+        OSSL_PARAM params[] = {
+                OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0),
+                OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)point,
+                                                  ECDH_P256_POINT_SIZE),
+                OSSL_PARAM_construct_end(),
+        };
+        EVP_PKEY *key = NULL;
+
+        assert_non_null(ctx);
+        assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params), 1);
+        return key;
+}
+
+static void evp_derive(EVP_PKEY *priv, EVP_PKEY *peer, uint8_t z[static 32]) {
+        _cleanup_(EVP_PKEY_CTX_freep) EVP_PKEY_CTX *ctx =
+                EVP_PKEY_CTX_new_from_pkey(NULL, priv, NULL);
+        size_t n = 32;
+
+        assert_non_null(ctx);
+        assert_int_equal(EVP_PKEY_derive_init(ctx), 1);
+        assert_int_equal(EVP_PKEY_derive_set_peer(ctx, peer), 1);
+        assert_int_equal(EVP_PKEY_derive(ctx, z, &n), 1);
+        assert_int_equal(n, 32);
+}
+
+static void recipient_point(uint8_t ret[static ECDH_P256_POINT_SIZE]) {
+        size_t n = 0;
+
+        assert_int_equal(EVP_PKEY_get_octet_string_param(ephemeral_key_pkey(p256),
+                                                         OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, ret,
+                                                         ECDH_P256_POINT_SIZE, &n),
+                         1);
+        assert_int_equal(n, ECDH_P256_POINT_SIZE);
+}
+
+static void test_ecdh_p256_derive(void **state) {
+        _cleanup_(secret_freep) Secret *z = NULL, *z_short = NULL;
+        _cleanup_(EC_GROUP_freep) EC_GROUP *group =
+                EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+        uint8_t k[ECDH_P256_SCALAR_SIZE], peer[ECDH_P256_POINT_SIZE], epk[ECDH_P256_POINT_SIZE];
+        uint8_t g[ECDH_P256_POINT_SIZE], bad[ECDH_P256_POINT_SIZE], want[32];
+        (void)state;
+
+        assert_non_null(group);
+        assert_int_equal(EC_POINT_point2oct(group, EC_GROUP_get0_generator(group),
+                                            POINT_CONVERSION_UNCOMPRESSED, g, sizeof(g), NULL),
+                         sizeof(g));
+        recipient_point(peer);
+        assert_int_equal(secret_new(32, &z), 0);
+        assert_int_equal(secret_new(31, &z_short), 0);
+
+        /* k = 1: the ephemeral key is G and Z the peer's own x. */
+        memset(k, 0, sizeof(k));
+        k[31] = 1;
+        assert_int_equal(ecdh_p256_derive(k, peer, epk, z), 0);
+        assert_memory_equal(epk, g, sizeof(g));
+        assert_memory_equal(z->data, peer + 1, 32);
+        /* k = n - 1: -G, the same x with the other y, and again the peer's x. */
+        assert_int_equal(BN_bn2binpad(EC_GROUP_get0_order(group), k, sizeof(k)), sizeof(k));
+        k[31] -= 1;
+        assert_int_equal(ecdh_p256_derive(k, peer, epk, z), 0);
+        assert_memory_equal(epk, g, 33);
+        assert_memory_not_equal(epk + 33, g + 33, 32);
+        assert_memory_equal(z->data, peer + 1, 32);
+
+        /* 0, n and 2^256 - 1 are refused and leave the outputs alone. */
+        memset(epk, 0xaa, sizeof(epk));
+        memset(k, 0, sizeof(k));
+        assert_int_equal(ecdh_p256_derive(k, peer, epk, z), -ERANGE);
+        assert_int_equal(BN_bn2binpad(EC_GROUP_get0_order(group), k, sizeof(k)), sizeof(k));
+        assert_int_equal(ecdh_p256_derive(k, peer, epk, z), -ERANGE);
+        memset(k, 0xff, sizeof(k));
+        assert_int_equal(ecdh_p256_derive(k, peer, epk, z), -ERANGE);
+        for (size_t i = 0; i < sizeof(epk); i++)
+                assert_int_equal(epk[i], 0xaa);
+
+        /* Points that are not on P-256, or not uncompressed. */
+        assert_int_equal(RAND_bytes(k, sizeof(k)), 1);
+        k[0] &= 0x7f;
+        memcpy(bad, peer, sizeof(bad));
+        bad[64] ^= 1;
+        assert_int_equal(ecdh_p256_derive(k, bad, epk, z), -EBADMSG);
+        memset(bad + 1, 0, sizeof(bad) - 1);
+        assert_int_equal(ecdh_p256_derive(k, bad, epk, z), -EBADMSG);
+        memcpy(bad, peer, sizeof(bad));
+        bad[0] = 0x02 | (peer[64] & 1);
+        assert_int_equal(ecdh_p256_derive(k, bad, epk, z), -EBADMSG);
+        assert_int_equal(ecdh_p256_derive(k, peer, epk, z_short), -EINVAL);
+
+        /* A random k: Z as OpenSSL's ECDH computes it, from either side. */
+        assert_int_equal(ecdh_p256_derive(k, peer, epk, z), 0);
+        {
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *ours = p256_private(k);
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *theirs = p256_public(peer);
+                _cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = p256_public(epk);
+
+                evp_derive(ours, theirs, want);
+                assert_memory_equal(z->data, want, 32);
+                evp_derive(ephemeral_key_pkey(p256), eph, want);
+                assert_memory_equal(z->data, want, 32);
+        }
+}
+
+/* Decrypts an ECDH-ES+A256KW JWE with OpenSSL alone: EVP_PKEY_derive(),
+ * its own Concat KDF (SSKDF), AES key unwrap and GCM. */
+static void openssl_decrypt(const char *json, EVP_PKEY *priv, const char *aad_b64) {
+        _cleanup_(jwe_freep) Jwe *jwe = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *eph = NULL;
+        _cleanup_(EVP_KDF_freep) EVP_KDF *kdf = EVP_KDF_fetch(NULL, "SSKDF", NULL);
+        _cleanup_(EVP_KDF_CTX_freep) EVP_KDF_CTX *kctx = NULL;
+        _cleanup_(EVP_CIPHER_CTX_freep) EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+        _cleanup_free_ uint8_t *plain = NULL;
+        static const uint8_t info[] = {0,   0,   0,   14,  'E', 'C', 'D', 'H', '-', 'E',
+                                       'S', '+', 'A', '2', '5', '6', 'K', 'W', 0,   0,
+                                       0,   0,   0,   0,   0,   0,   0,   0,   1,   0};
+        uint8_t point[ECDH_P256_POINT_SIZE], z[32], kek[32], cek[40];
+        json_object *epk, *v;
+        size_t n;
+        int outl = 0, fin = 0;
+
+        assert_int_equal(jwe_parse(json, strlen(json), &jwe, NULL), 0);
+        assert_true(json_object_object_get_ex(jwe->header, "epk", &epk));
+        point[0] = 0x04;
+        assert_true(json_object_object_get_ex(epk, "x", &v));
+        assert_int_equal(base64url_decode_to(json_object_get_string(v),
+                                             (size_t)json_object_get_string_len(v), point + 1, 32,
+                                             &n),
+                         0);
+        assert_int_equal(n, 32);
+        assert_true(json_object_object_get_ex(epk, "y", &v));
+        assert_int_equal(base64url_decode_to(json_object_get_string(v),
+                                             (size_t)json_object_get_string_len(v), point + 33, 32,
+                                             &n),
+                         0);
+        assert_int_equal(n, 32);
+        eph = p256_public(point);
+        evp_derive(priv, eph, z);
+
+        assert_non_null(kdf);
+        kctx = EVP_KDF_CTX_new(kdf);
+        assert_non_null(kctx);
+        {
+                OSSL_PARAM params[] = {
+                        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
+                        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, z, sizeof(z)),
+                        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
+                                                          sizeof(info)),
+                        OSSL_PARAM_construct_end(),
+                };
+
+                assert_int_equal(EVP_KDF_derive(kctx, kek, sizeof(kek), params), 1);
+        }
+
+        assert_int_equal(jwe->encrypted_key_size, 40);
+        EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+        assert_int_equal(EVP_DecryptInit_ex(c, EVP_aes_256_wrap(), NULL, kek, NULL), 1);
+        assert_int_equal(EVP_DecryptUpdate(c, cek, &outl, jwe->encrypted_key, 40), 1);
+        assert_int_equal(EVP_DecryptFinal_ex(c, cek + outl, &fin), 1);
+        assert_int_equal(outl + fin, 32);
+
+        plain = malloc(jwe->ciphertext_size);
+        assert_non_null(plain);
+        assert_int_equal(EVP_CIPHER_CTX_reset(c), 1);
+        assert_int_equal(jwe->iv_size, 12);
+        assert_int_equal(EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, cek, jwe->iv), 1);
+        assert_int_equal(EVP_DecryptUpdate(c, NULL, &outl, (const uint8_t *)jwe->protected_b64,
+                                           (int)strlen(jwe->protected_b64)),
+                         1);
+        if (aad_b64) {
+                assert_int_equal(EVP_DecryptUpdate(c, NULL, &outl, (const uint8_t *)".", 1), 1);
+                assert_int_equal(EVP_DecryptUpdate(c, NULL, &outl, (const uint8_t *)aad_b64,
+                                                   (int)strlen(aad_b64)),
+                                 1);
+        }
+        assert_int_equal(
+                EVP_DecryptUpdate(c, plain, &outl, jwe->ciphertext, (int)jwe->ciphertext_size), 1);
+        assert_int_equal(EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, 16, jwe->tag), 1);
+        assert_int_equal(EVP_DecryptFinal_ex(c, plain + outl, &fin), 1);
+        assert_int_equal((size_t)outl + (size_t)fin, strlen(plaintext));
+        assert_memory_equal(plain, plaintext, strlen(plaintext));
+}
+
+/* Both ways the recipient's point is found: kept by jwk_to_pkey(), and
+ * taken out of a key made otherwise. */
+static void test_ecdh_openssl_decrypts(void **state) {
+        _cleanup_(json_object_putp) json_object *jwk = NULL;
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *from_jwk = NULL;
+        _cleanup_free_ char *a = encrypt_to(p256, NULL);
+        _cleanup_free_ char *b = encrypt_to(p256, "c29tZSBjb250ZXh0");
+        _cleanup_free_ char *c = NULL;
+        JwkAlg alg;
+        size_t n;
+        (void)state;
+
+        assert_int_equal(ephemeral_key_to_jwk(p256, &jwk), 0);
+        assert_int_equal(jwk_to_pkey(jwk, &from_jwk, &alg, NULL), 0);
+        assert_int_equal(jwe_encrypt(from_jwk, alg, plaintext, strlen(plaintext), NULL, &c, &n), 0);
+        openssl_decrypt(a, ephemeral_key_pkey(p256), NULL);
+        openssl_decrypt(b, ephemeral_key_pkey(p256), "c29tZSBjb250ZXh0");
+        openssl_decrypt(c, ephemeral_key_pkey(p256), NULL);
+        expect_plaintext(c, p256);
+}
+
+/* Every JWE has its own ephemeral key, on the curve, and its own IV. */
+static void test_ecdh_epk_fresh(void **state) {
+        _cleanup_(EC_GROUP_freep) EC_GROUP *group =
+                EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+        _cleanup_(EC_POINT_freep) EC_POINT *p = NULL;
+        enum { N = 64 };
+        static uint8_t points[N][ECDH_P256_POINT_SIZE], ivs[N][12];
+        (void)state;
+
+        assert_non_null(group);
+        p = EC_POINT_new(group);
+        assert_non_null(p);
+        for (size_t i = 0; i < N; i++) {
+                _cleanup_free_ char *j = encrypt_to(p256, NULL);
+                _cleanup_(jwe_freep) Jwe *jwe = NULL;
+                json_object *epk, *x, *y;
+                size_t n;
+
+                assert_int_equal(jwe_parse(j, strlen(j), &jwe, NULL), 0);
+                assert_true(json_object_object_get_ex(jwe->header, "epk", &epk));
+                assert_true(json_object_object_get_ex(epk, "x", &x));
+                assert_true(json_object_object_get_ex(epk, "y", &y));
+                points[i][0] = 0x04;
+                assert_int_equal(base64url_decode_to(json_object_get_string(x),
+                                                     (size_t)json_object_get_string_len(x),
+                                                     points[i] + 1, 32, &n),
+                                 0);
+                assert_int_equal(n, 32);
+                assert_int_equal(base64url_decode_to(json_object_get_string(y),
+                                                     (size_t)json_object_get_string_len(y),
+                                                     points[i] + 33, 32, &n),
+                                 0);
+                assert_int_equal(n, 32);
+                assert_int_equal(
+                        EC_POINT_oct2point(group, p, points[i], ECDH_P256_POINT_SIZE, NULL), 1);
+                assert_int_equal(EC_POINT_is_on_curve(group, p, NULL), 1);
+                assert_int_equal(jwe->iv_size, 12);
+                memcpy(ivs[i], jwe->iv, 12);
+                for (size_t k = 0; k < i; k++) {
+                        assert_memory_not_equal(points[k], points[i], ECDH_P256_POINT_SIZE);
+                        assert_memory_not_equal(ivs[k], ivs[i], 12);
+                }
+        }
+}
+
+/* The JSON is written out by hand; it must be what json-c prints for the
+ * same members (plain, in order), and the header its canonical form. */
+static void expect_plain_json(const char *j) {
+        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(j);
+        _cleanup_(jwe_freep) Jwe *jwe = NULL;
+        _cleanup_free_ uint8_t *text = NULL;
+        _cleanup_free_ char *canon = NULL;
+        size_t n, cn;
+
+        assert_non_null(o);
+        assert_string_equal(json_object_to_json_string_ext(
+                                    o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                            j);
+        assert_int_equal(jwe_parse(j, strlen(j), &jwe, NULL), 0);
+        assert_int_equal(
+                base64url_decode(jwe->protected_b64, strlen(jwe->protected_b64), 4096, &text, &n),
+                0);
+        assert_int_equal(canonical_json(jwe->header, &canon, &cn), 0);
+        assert_int_equal(cn, n);
+        assert_memory_equal(canon, text, n);
+}
+
+static void test_output_form(void **state) {
+        static const char *const members[] = {"protected", "encrypted_key", "aad",
+                                              "iv",        "ciphertext",    "tag"};
+        _cleanup_free_ char *a = encrypt_to(p256, NULL);
+        _cleanup_free_ char *b = encrypt_to(p256, "c29tZSBjb250ZXh0");
+        _cleanup_free_ char *c = encrypt_to(rsa, NULL);
+        _cleanup_free_ char *d = encrypt_to(rsa, "");
+        (void)state;
+
+        expect_plain_json(a);
+        expect_plain_json(b);
+        expect_plain_json(c);
+        expect_plain_json(d);
+        /* Members in the order Trustee's KBS writes them. */
+        {
+                _cleanup_(json_object_putp) json_object *o = json_tokener_parse(b);
+                size_t i = 0;
+
+                assert_non_null(o);
+                json_object_object_foreach(o, key, val) {
+                        (void)val;
+                        assert_true(i < ELEMENTSOF(members));
+                        assert_string_equal(key, members[i]);
+                        i++;
+                }
+                assert_int_equal(i, ELEMENTSOF(members));
+        }
+        {
+                _cleanup_(jwe_freep) Jwe *jwe = NULL;
+                _cleanup_free_ uint8_t *text = NULL;
+                size_t n;
+
+                assert_int_equal(jwe_parse(c, strlen(c), &jwe, NULL), 0);
+                assert_int_equal(base64url_decode(jwe->protected_b64, strlen(jwe->protected_b64),
+                                                  4096, &text, &n),
+                                 0);
+                assert_int_equal(n, strlen("{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\"}"));
+                assert_memory_equal(text, "{\"alg\":\"RSA-OAEP-256\",\"enc\":\"A256GCM\"}", n);
+        }
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip_ecdh),
@@ -675,6 +1016,10 @@ int main(void) {
                 cmocka_unit_test(test_peer_response),
                 cmocka_unit_test(test_peer_response_aad),
                 cmocka_unit_test(test_peer_response_epk),
+                cmocka_unit_test(test_ecdh_p256_derive),
+                cmocka_unit_test(test_ecdh_openssl_decrypts),
+                cmocka_unit_test(test_ecdh_epk_fresh),
+                cmocka_unit_test(test_output_form),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,13 +7,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 
 #include "confnode/basic/base64url.h"
 #include "confnode/basic/json-util.h"
 #include "confnode/crypto/jwk.h"
 #include "confnode/basic/openssl-cleanup.h"
-
+#include "jose-internal.h"
 
 static json_object *parse(const char *text) {
         json_object *j = json_tokener_parse(text);
@@ -276,12 +277,52 @@ static void test_thumbprint_rfc7638(void **state) {
         assert_int_equal(jwk_thumbprint(j, tp), -EBADMSG);
 }
 
+/* The point jwk_to_pkey() keeps with a key is the key's own, a copy of the
+ * key gets its own copy of it, and keys made otherwise are asked. */
+static void test_p256_point(void **state) {
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *p384 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *rsa =
+                EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+        _cleanup_(EVP_PKEY_freep) EVP_PKEY *back = NULL, *dup = NULL;
+        _cleanup_(json_object_putp) json_object *jwk = NULL;
+        uint8_t want[65], got[65];
+        size_t n = 0;
+        (void)state;
+
+        assert_non_null(key);
+        assert_int_equal(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
+                                                         want, sizeof(want), &n),
+                         1);
+        assert_int_equal(n, sizeof(want));
+        assert_int_equal(jose_pkey_p256_point(key, got), 0);
+        assert_memory_equal(got, want, sizeof(want));
+
+        assert_int_equal(jwk_from_pkey(key, &jwk), 0);
+        assert_int_equal(jwk_to_pkey(jwk, &back, NULL, NULL), 0);
+        memset(got, 0, sizeof(got));
+        assert_int_equal(jose_pkey_p256_point(back, got), 0);
+        assert_memory_equal(got, want, sizeof(want));
+        dup = EVP_PKEY_dup(back);
+        assert_non_null(dup);
+        EVP_PKEY_free(TAKE_PTR(back));
+        memset(got, 0, sizeof(got));
+        assert_int_equal(jose_pkey_p256_point(dup, got), 0);
+        assert_memory_equal(got, want, sizeof(want));
+
+        assert_non_null(p384);
+        assert_non_null(rsa);
+        assert_int_equal(jose_pkey_p256_point(p384, got), -EINVAL);
+        assert_int_equal(jose_pkey_p256_point(rsa, got), -EINVAL);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_alg_names),     cmocka_unit_test(test_ec_roundtrip),
-                cmocka_unit_test(test_rsa_roundtrip), cmocka_unit_test(test_other_keys),
-                cmocka_unit_test(test_ec_refusals),   cmocka_unit_test(test_rsa_refusals),
-                cmocka_unit_test(test_epk),           cmocka_unit_test(test_thumbprint_rfc7638),
+                cmocka_unit_test(test_alg_names),          cmocka_unit_test(test_ec_roundtrip),
+                cmocka_unit_test(test_p256_point),         cmocka_unit_test(test_rsa_roundtrip),
+                cmocka_unit_test(test_other_keys),         cmocka_unit_test(test_ec_refusals),
+                cmocka_unit_test(test_rsa_refusals),       cmocka_unit_test(test_epk),
+                cmocka_unit_test(test_thumbprint_rfc7638),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,12 @@ size_t base64url_encoded_size(size_t n);
 /* A newly allocated NUL-terminated string; NULL on ENOMEM. */
 char *base64url_encode(const void *data, size_t n);
 
+/* Writes the encoding of n bytes into buf, which has room for
+ * base64url_encoded_size(n) characters, for callers that assemble a
+ * larger text in one buffer. No NUL is added; returns the characters
+ * written. */
+size_t base64url_encode_to(const void *data, size_t n, char *buf);
+
 /* The standard alphabet (RFC 4648 section 4, + and /) with = padding, as
  * Trustee writes its nonce; NULL on ENOMEM. */
 char *base64url_encode_std(const void *data, size_t n);
