@@ -79,6 +79,7 @@ struct Worker {
         HttpServer *s;
         int listen_fd; /* its own, on the shared port (SO_REUSEPORT) */
         int epfd;
+        int wake_fd; /* eventfd: http_server_recheck() */
         pthread_t thread;
         bool started;
         Conn *first, *last; /* least recently active first */
@@ -778,7 +779,8 @@ static void *worker_main(void *userdata) {
         uint64_t last_sweep = now_usec();
 
         for (;;) {
-                int n = epoll_wait(w->epfd, events, MAX_EVENTS, w->held_first ? 1 : 1000);
+                int n = epoll_wait(w->epfd, events, MAX_EVENTS,
+                                   w->held_first ? HTTP_HELD_RECHECK_MS : 1000);
                 uint64_t now;
 
                 if (n < 0 && errno != EINTR) {
@@ -792,6 +794,13 @@ static void *worker_main(void *userdata) {
                                 goto out;
                         if (p == &w->listen_fd) {
                                 accept_some(w);
+                                continue;
+                        }
+                        if (p == &w->wake_fd) {
+                                uint64_t count;
+
+                                /* Held answers are looked at below. */
+                                (void)!read(w->wake_fd, &count, sizeof(count));
                                 continue;
                         }
                         conn_run(p);
@@ -961,17 +970,23 @@ int http_server_start(HttpServer *s, char *err, size_t err_size) {
         s->workers = calloc(s->cfg.threads, sizeof(*s->workers));
         if (!s->workers)
                 return -ENOMEM;
+        for (unsigned i = 0; i < s->cfg.threads; i++)
+                s->workers[i].wake_fd = -1;
         for (unsigned i = 0; i < s->cfg.threads; i++) {
                 Worker *w = &s->workers[i];
                 struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &w->listen_fd};
                 struct epoll_event sev = {.events = EPOLLIN, .data.ptr = &s->stop_fd};
+                struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &w->wake_fd};
                 int r;
 
                 w->s = s;
                 w->listen_fd = s->listen_fds[i];
                 w->epfd = epoll_create1(EPOLL_CLOEXEC);
-                if (w->epfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fd, &lev) < 0 ||
-                    epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->stop_fd, &sev) < 0) {
+                w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                if (w->epfd < 0 || w->wake_fd < 0 ||
+                    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->listen_fd, &lev) < 0 ||
+                    epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->stop_fd, &sev) < 0 ||
+                    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &wev) < 0) {
                         r = -errno;
                         snprintf(err, err_size, "cannot set up epoll: %s", strerror(-r));
                         return r;
@@ -994,6 +1009,16 @@ unsigned http_server_connections(const HttpServer *s) {
         return atomic_load(&((HttpServer *)s)->connections);
 }
 
+void http_server_recheck(HttpServer *s) {
+        uint64_t one = 1;
+
+        if (!s || !s->workers)
+                return;
+        for (unsigned i = 0; i < s->cfg.threads; i++)
+                if (s->workers[i].wake_fd >= 0)
+                        (void)!write(s->workers[i].wake_fd, &one, sizeof(one));
+}
+
 void http_server_free(HttpServer *s) {
         if (!s)
                 return;
@@ -1009,6 +1034,8 @@ void http_server_free(HttpServer *s) {
                                 pthread_join(w->thread, NULL);
                         if (w->epfd > 0)
                                 close(w->epfd);
+                        if (w->wake_fd >= 0)
+                                close(w->wake_fd);
                 }
                 free(s->workers);
         }

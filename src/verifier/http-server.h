@@ -59,10 +59,14 @@ typedef struct HttpHandlers {
         /* A connection was refused at the limit. */
         void (*on_refused)(void *userdata);
         /* May an answer held with ticket go out now? (see
-         * http_exchange_hold()). Asked on the worker's thread, at least
-         * every millisecond while answers are held. */
+         * http_exchange_hold()). Asked on the worker's thread after each
+         * http_server_recheck(), and at least every HTTP_HELD_RECHECK_MS
+         * while answers are held. */
         bool (*ready)(void *userdata, uint64_t ticket);
 } HttpHandlers;
+
+/* Held answers are checked this often even without http_server_recheck(). */
+#define HTTP_HELD_RECHECK_MS 100
 
 typedef struct HttpServerConfig {
         struct sockaddr_storage addr;
@@ -81,6 +85,10 @@ int http_server_new(const HttpServerConfig *c, HttpServer **ret, char *err, size
 int http_server_start(HttpServer *s, char *err, size_t err_size);
 uint16_t http_server_port(const HttpServer *s);
 unsigned http_server_connections(const HttpServer *s);
+/* Tells every worker to ask handlers.ready() again for its held answers
+ * (what made them wait has changed: a commit). Any thread; does not
+ * block. */
+void http_server_recheck(HttpServer *s);
 /* Stops the workers, closes every connection and frees. */
 void http_server_free(HttpServer *s);
 

@@ -53,6 +53,7 @@ struct Server {
         Secret *tls_key; /* the PEM text, NUL-terminated */
         HttpServer *http;
         uint16_t port;
+        bool commit_hooked; /* the store calls on_committed() */
 
         pthread_mutex_t gen_lock;
         Generation *gen;
@@ -1056,6 +1057,12 @@ static void on_problem(void *userdata, HttpExchange *c, unsigned status, const c
                               what);
 }
 
+static void on_committed(void *userdata) {
+        Server *s = userdata;
+
+        http_server_recheck(s->http);
+}
+
 static bool on_ready(void *userdata, uint64_t ticket) {
         Server *s = userdata;
 
@@ -1191,6 +1198,11 @@ int server_start(Server *s, char *err, size_t err_size) {
                 return r;
         }
         s->port = http_server_port(s->http);
+        /* Held answers go out as soon as their batch is committed. */
+        if (s->cfg.store) {
+                store_set_commit_hook(s->cfg.store, on_committed, s);
+                s->commit_hooked = true;
+        }
         return 0;
 }
 
@@ -1201,6 +1213,8 @@ uint16_t server_port(Server *s) {
 void server_free(Server *s) {
         if (!s)
                 return;
+        if (s->commit_hooked)
+                store_set_commit_hook(s->cfg.store, NULL, NULL);
         http_server_free(s->http);
         generation_put(s->gen);
         secret_free(s->tls_key);

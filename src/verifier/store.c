@@ -65,6 +65,8 @@ struct Store {
         uint64_t seq_committed; /* records ever taken off the queue and written (or failed) */
         uint64_t batches, errors;
         uint64_t last_commit_nsec; /* CLOCK_MONOTONIC, the writer's */
+        void (*commit_hook)(void *userdata);
+        void *commit_hook_data;
         int first_error;
         bool stopping;
         pthread_t writer;
@@ -372,6 +374,8 @@ static void *writer_main(void *userdata) {
                 if (error && !s->first_error)
                         s->first_error = error;
                 pthread_cond_broadcast(&s->committed_cond);
+                if (s->commit_hook)
+                        s->commit_hook(s->commit_hook_data);
                 pthread_mutex_unlock(&s->lock);
         }
         return NULL;
@@ -401,6 +405,13 @@ static int enqueue(Store *s, Item *it, uint64_t *ret_seq) {
                 pthread_cond_signal(&s->queued_cond);
         pthread_mutex_unlock(&s->lock);
         return 0;
+}
+
+void store_set_commit_hook(Store *s, void (*fn)(void *userdata), void *userdata) {
+        pthread_mutex_lock(&s->lock);
+        s->commit_hook = fn;
+        s->commit_hook_data = userdata;
+        pthread_mutex_unlock(&s->lock);
 }
 
 bool store_is_committed(Store *s, uint64_t seq) {

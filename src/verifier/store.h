@@ -75,6 +75,12 @@ int store_add_release(Store *s, int64_t at, const char *session, const char *nod
  * writer is gone. Does not block. */
 bool store_is_committed(Store *s, uint64_t seq);
 
+/* fn(userdata) is called on the writer's thread after every batch is
+ * committed (with the store's lock held: it must be quick and must not call
+ * back into the store), until it is replaced; NULL stops it. Once this
+ * returns, the previous hook is not running and will not run again. */
+void store_set_commit_hook(Store *s, void (*fn)(void *userdata), void *userdata);
+
 /* Waits until every record queued before the call is committed. Returns
  * the first write error since the last flush (and clears it), else 0. */
 int store_flush(Store *s);
