@@ -125,3 +125,7 @@ int storm_floor_measure(bool elapsed, StormFloor *ret) {
         *ret = f;
         return 0;
 }
+
+double storm_floor_between(const StormFloor *a, const StormFloor *b) {
+        return 2.0 / (1.0 / a->cached + 1.0 / b->cached);
+}

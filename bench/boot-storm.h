@@ -139,6 +139,9 @@ typedef struct StormFloor {
 /* Runs `openssl speed` (with -elapsed if elapsed) and computes the floor.
  * -ENODATA when a figure is missing from its output. */
 int storm_floor_measure(bool elapsed, StormFloor *ret);
+/* The cached-chain floor between two measurements: the mean of their
+ * costs per attestation, as attestations/s. */
+double storm_floor_between(const StormFloor *a, const StormFloor *b);
 
 /* ---- the verifier process ------------------------------------------------- */
 

@@ -351,6 +351,25 @@ static int in_reserve(Conn *c, size_t want) {
         return 0;
 }
 
+/* Between requests: an empty input buffer is given back, so the next
+ * request's (often another connection's) comes from memory the worker used
+ * last, still in its cache, rather than from buffers spread over every
+ * connection; a big one is shrunk. */
+static void conn_in_idle(Conn *c) {
+        if (c->in_len == 0 && c->in_cap > IN_FIRST) {
+                free(c->in);
+                c->in = NULL;
+                c->in_cap = 0;
+        } else if (c->in_cap > IN_KEEP && c->in_len <= IN_FIRST) {
+                uint8_t *p = realloc(c->in, IN_FIRST);
+
+                if (p) {
+                        c->in = p;
+                        c->in_cap = IN_FIRST;
+                }
+        }
+}
+
 /* Reads what TLS has into the input buffer: 1 bytes came, 0 wait for the
  * socket's next edge, < 0 the connection is over. */
 static int conn_read(Conn *c, size_t room_at_least) {
@@ -667,13 +686,7 @@ static void conn_run(Conn *c) {
                                         in_drop(c, c->consumed);
                                         c->consumed = 0;
                                         exchange_reset(&c->x);
-                                        if (c->in_cap > IN_KEEP && c->in_len <= IN_FIRST) {
-                                                uint8_t *p = realloc(c->in, IN_FIRST);
-                                                if (p) {
-                                                        c->in = p;
-                                                        c->in_cap = IN_FIRST;
-                                                }
-                                        }
+                                        conn_in_idle(c);
                                 }
                                 break;
                         }
@@ -836,7 +849,10 @@ static int load_tls(HttpServer *s, char *err, size_t err_size) {
         (void)SSL_CTX_set_min_proto_version(s->ctx, TLS1_2_VERSION);
         SSL_CTX_set_options(s->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                             SSL_OP_NO_COMPRESSION);
-        SSL_CTX_set_mode(s->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+        /* RELEASE_BUFFERS: an idle connection gives its TLS buffers back
+         * (the read buffer is TLS_READ_BUFFER), so the next record lands in
+         * memory the worker just used rather than in a cold one of its own. */
+        SSL_CTX_set_mode(s->ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
         SSL_CTX_set_read_ahead(s->ctx, 1);
         SSL_CTX_set_default_read_buffer_len(s->ctx, TLS_READ_BUFFER);
