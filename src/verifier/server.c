@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <systemd/sd-journal.h>
 
+#include "confnode/basic/canonical-json.h"
 #include "confnode/basic/evp-fetch.h"
 #include "confnode/basic/hex.h"
 #include "confnode/basic/json-util.h"
@@ -285,11 +286,11 @@ typedef struct Decision {
         char node[SESSION_NODE_MAX];
         const char *node_kind;
         const char *vtpm;
-        json_object *steps;
+        char *steps; /* the steps as a JSON array, for the state */
 } Decision;
 
 static void decision_done(Decision *d) {
-        json_object_put(d->steps);
+        free(d->steps);
         d->steps = NULL;
 }
 
@@ -344,8 +345,7 @@ static uint64_t record_decision(Server *s, const Decision *d, uint64_t duration_
                 .reason = d->reason,
                 .detail = d->detail,
                 .vtpm = d->vtpm,
-                .steps = d->steps ? json_object_to_json_string_ext(d->steps, JSON_C_TO_STRING_PLAIN)
-                                  : "[]",
+                .steps = d->steps ?: "[]",
                 .duration_us = (int64_t)duration_us,
         };
         int r;
@@ -373,31 +373,79 @@ static int hold_for(HttpExchange *c, int r, uint64_t seq) {
         return r;
 }
 
-static int steps_to_json(const Appraisal *ap, json_object **ret) {
-        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+/* The steps as JSON text, written straight into one buffer: a json-c
+ * object per step cost more than the rest of the decision's record. */
+typedef struct StepsText {
+        char *p;
+        size_t n, cap;
+} StepsText;
 
-        if (!a)
-                return -ENOMEM;
-        for (size_t i = 0; i < ap->n_steps && i < APPRAISAL_MAX_STEPS; i++) {
-                const AppraisalStep *st = &ap->steps[i];
-                json_object *o = json_object_new_object();
-                int r;
+static int steps_put(void *userdata, const void *p, size_t size) {
+        StepsText *t = userdata;
 
-                if (!o)
+        if (t->n + size + 1 > t->cap) {
+                size_t cap = t->cap ? 2 * t->cap : 4096;
+                char *q;
+
+                while (cap < t->n + size + 1)
+                        cap *= 2;
+                q = realloc(t->p, cap);
+                if (!q)
                         return -ENOMEM;
-                if (json_object_array_add(a, o) < 0) {
-                        json_object_put(o);
-                        return -ENOMEM;
-                }
-                if ((r = json_add_string(o, "name", st->name ?: "")) < 0 ||
-                    (r = json_add_string(o, "status", step_status_to_string(st->status) ?: "")) < 0)
-                        return r;
-                if (st->reason && (r = json_add_string(o, "reason", st->reason)) < 0)
-                        return r;
-                if (st->detail[0] && (r = json_add_string(o, "detail", st->detail)) < 0)
-                        return r;
+                t->p = q;
+                t->cap = cap;
         }
-        *ret = TAKE_PTR(a);
+        memcpy(t->p + t->n, p, size);
+        t->n += size;
+        t->p[t->n] = '\0';
+        return 0;
+}
+
+/* "name":"value" with the value escaped as JSON; a value that is not
+ * UTF-8 (a certificate's name can hold anything) is escaped by json-c. */
+static int steps_member(StepsText *t, const char *name, const char *value, bool first) {
+        int r;
+
+        if ((r = steps_put(t, first ? "{\"" : ",\"", 2)) < 0 ||
+            (r = steps_put(t, name, strlen(name))) < 0 || (r = steps_put(t, "\":", 2)) < 0)
+                return r;
+        r = canonical_json_string_write(value, strlen(value), steps_put, t);
+        if (r == -EBADMSG) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_string(value);
+                const char *text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)
+                                     : NULL;
+
+                r = text ? steps_put(t, text, strlen(text)) : -ENOMEM;
+        }
+        return r;
+}
+
+static int steps_to_text(const Appraisal *ap, char **ret) {
+        StepsText t = {};
+        int r = steps_put(&t, "[", 1);
+
+        for (size_t i = 0; r >= 0 && i < ap->n_steps && i < APPRAISAL_MAX_STEPS; i++) {
+                const AppraisalStep *st = &ap->steps[i];
+
+                if (i > 0 && (r = steps_put(&t, ",", 1)) < 0)
+                        break;
+                if ((r = steps_member(&t, "name", st->name ?: "", true)) < 0 ||
+                    (r = steps_member(&t, "status", step_status_to_string(st->status) ?: "",
+                                      false)) < 0)
+                        break;
+                if (st->reason && (r = steps_member(&t, "reason", st->reason, false)) < 0)
+                        break;
+                if (st->detail[0] && (r = steps_member(&t, "detail", st->detail, false)) < 0)
+                        break;
+                r = steps_put(&t, "}", 1);
+        }
+        if (r >= 0)
+                r = steps_put(&t, "]", 1);
+        if (r < 0) {
+                free(t.p);
+                return r;
+        }
+        *ret = t.p;
         return 0;
 }
 
@@ -670,7 +718,7 @@ static int attest_decide(Server *s, Request *req, const char *cookie, Decision *
                 appraisal_done(&ap);
                 return r;
         }
-        (void)steps_to_json(&ap, &d->steps);
+        (void)steps_to_text(&ap, &d->steps);
         d->vtpm = ap.vtpm; /* static strings */
         /* The tee-pubkey named the node so far; evidence names it better. */
         d->node_kind = NULL;

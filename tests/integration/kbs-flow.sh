@@ -90,6 +90,14 @@ jq -e '.accepted == true and .vtpm == "tee"' "$W/check.json" >/dev/null || fail 
 db=$W/pki/state.db
 n=$(sqlite3 "$db" "select count(*) from decisions where accepted = 1")
 [[ $n -ge 1 ]] || fail "no accepted decision recorded in $db"
+# Its steps are a JSON array of {name, status[, reason][, detail]}, the
+# offline check's names and statuses in the same order.
+sqlite3 "$db" "select steps from decisions where accepted = 1 limit 1" >"$W/steps.json"
+jq -e --slurpfile c "$W/check.json" 'type == "array" and length > 0
+        and all(.[]; (.name | type) == "string" and (.status | type) == "string"
+                and ((keys - ["name", "status", "reason", "detail"]) | length) == 0)
+        and ([.[] | [.name, .status]] == [$c[0].steps[] | [.name, .status]])' \
+        "$W/steps.json" >/dev/null || fail "recorded steps: $(head -c 600 "$W/steps.json")"
 sqlite3 "$db" ".dump" | grep -aPq "$tok" && fail "a bootstrap token is stored in the clear"
 curl -sf --cacert "$W/pki/ca.pem" "$VERIFIER_URL/metrics" >"$W/metrics.txt"
 grep -Eq 'confnode_attestations_total\{[^}]*tee="snp"[^}]*result="accepted"[^}]*\} [1-9]' "$W/metrics.txt" ||
