@@ -855,6 +855,11 @@ static int load_tls(HttpServer *s, char *err, size_t err_size) {
         SSL_CTX_set_mode(s->ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
         SSL_CTX_set_read_ahead(s->ctx, 1);
+        /* No TLS 1.3 session tickets (OpenSSL sends two after every
+         * handshake by default, each an encryption and a key derivation):
+         * an agent opens one connection per boot and carries its KBS session
+         * in the cookie, so a ticket would never be used. */
+        (void)SSL_CTX_set_num_tickets(s->ctx, 0);
         SSL_CTX_set_default_read_buffer_len(s->ctx, TLS_READ_BUFFER);
 
         bio = BIO_new_mem_buf(s->cfg.cert_pem, -1);
